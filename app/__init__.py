@@ -1,0 +1,73 @@
+"""The Sayna-compatible voice API server."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import swagger_ui_bundle
+from flask import Flask, send_from_directory
+
+from app.api import register_blueprints
+from app.db import Database
+from app.db.migrate import upgrade_to_head
+from app.errors import register_error_handlers
+from app.extensions import api
+from app.log import configure_logging, init_request_logging
+from app.security import init_security
+from app.services.auth import Authenticator
+from app.services.container import Services
+from app.settings import Settings
+
+API_VERSION = "1.0.0"
+_DOCS_ASSETS = Path(swagger_ui_bundle.swagger_ui_path)
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    configure_logging(settings)
+
+    app = Flask(__name__)
+    app.url_map.strict_slashes = False  # SDKs follow redirects, turning a POST into a GET: never redirect
+    app.config.update(_openapi_config())
+    app.json.sort_keys = False
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    database = Database(settings.database_url)
+    if settings.auto_migrate:
+        upgrade_to_head(database, settings.data_dir / ".migrate.lock")
+    app.extensions["settings"] = settings
+    app.extensions["services"] = Services(settings, database)
+
+    init_request_logging(app)
+    init_security(app, Authenticator(settings.auth))
+    api.init_app(app)
+    _document_security(api)
+    register_blueprints(api)
+    register_error_handlers(app)
+    app.add_url_rule("/docs/assets/<path:filename>", "docs_assets",
+                     lambda filename: send_from_directory(_DOCS_ASSETS, filename))
+    return app
+
+
+def _openapi_config() -> dict:
+    return {
+        "API_TITLE": "Sayna voice API",
+        "API_VERSION": API_VERSION,
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        # Swagger UI's assets come from the swagger-ui-bundle wheel, served by us: no CDN, works offline.
+        "OPENAPI_SWAGGER_UI_URL": "/docs/assets/",
+        "API_SPEC_OPTIONS": {
+            "info": {"description": "REST surface of a real-time voice platform. When AUTH_REQUIRED=true, "
+                                    "send `Authorization: Bearer <token>` or `?api_key=<token>`."},
+            "security": [{"bearerAuth": []}, {"apiKeyQuery": []}],
+        },
+    }
+
+
+def _document_security(api_: "api.__class__") -> None:
+    schemes = api_.spec.components.security_schemes
+    if "bearerAuth" not in schemes:
+        api_.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+        api_.spec.components.security_scheme("apiKeyQuery", {"type": "apiKey", "in": "query", "name": "api_key"})

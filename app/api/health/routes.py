@@ -1,0 +1,29 @@
+from flask import current_app
+
+from app.api.blueprint import Blueprint
+from app.api.health.schemas import HealthSchema, ReadinessSchema
+from app.security import public
+from app.services.readiness import check_readiness
+
+blp = Blueprint("health", __name__, description="Liveness and readiness")
+
+
+@blp.route("/")
+@blp.doc(security=[])
+@blp.response(200, HealthSchema)
+@public
+def health():
+    """Liveness: 200 whenever the app can answer."""
+    return {"status": "ok"}
+
+
+@blp.route("/ready")
+@blp.doc(security=[], responses={"503": {"description": "A dependency is down; `checks` names it"}})
+@blp.response(200, ReadinessSchema)
+@public
+def ready():
+    """Readiness: the database answers and the cache directory is writable."""
+    services = current_app.extensions["services"]
+    checks = check_readiness(services.database, services.settings.cache.path)
+    ok = all(value == "ok" for value in checks.values())
+    return {"status": "ok" if ok else "unavailable", "checks": checks}, 200 if ok else 503

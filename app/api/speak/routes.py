@@ -1,0 +1,3 @@
+from app.api.blueprint import Blueprint
+
+blp = Blueprint("speak", __name__, description="One-shot text-to-speech")

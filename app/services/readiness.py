@@ -1,0 +1,31 @@
+"""Dependency checks for readiness probes. Failures name the dependency, never a URL or password."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from app.db import Database
+
+
+def check_readiness(database: Database, cache_dir: Path) -> dict[str, str]:
+    return {"database": _check_database(database), "cache": _check_writable(cache_dir)}
+
+
+def _check_database(database: Database) -> str:
+    try:
+        database.ping()
+    except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
+        return f"error: {type(exc).__name__}"
+    return "ok"
+
+
+def _check_writable(directory: Path) -> str:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=directory, prefix=".ready-")
+        os.close(fd)
+        os.unlink(name)
+    except OSError as exc:
+        return f"error: {exc.strerror or type(exc).__name__}"
+    return "ok"

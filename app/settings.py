@@ -1,0 +1,379 @@
+"""Every setting the server reads, parsed once from the environment.
+
+Variable names follow the upstream Sayna server so that an existing deployment's environment works
+unchanged; ours (DATABASE_URL, CACHE_MAX_BYTES, provider base URLs, ...) follow the same style.
+The rest of the code receives a `Settings` object and never reads `os.environ`.
+"""
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import dotenv_values
+from environs import Env, EnvError
+
+
+class SettingsError(ValueError):
+    """An invalid configuration; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class ApiSecret:
+    id: str
+    secret: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    required: bool = False
+    api_secrets: tuple[ApiSecret, ...] = ()
+    service_url: str | None = None
+    signing_key_path: Path | None = None
+    timeout_seconds: float = 5.0
+
+    @property
+    def delegated(self) -> bool:
+        return bool(self.service_url and self.signing_key_path)
+
+
+@dataclass(frozen=True)
+class LiveKitSettings:
+    url: str = "ws://localhost:7880"
+    public_url: str = "http://localhost:7880"
+    api_key: str | None = None
+    api_secret: str | None = field(default=None, repr=False)
+    request_timeout_seconds: float = 10.0
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.api_key and self.api_secret)
+
+    @property
+    def http_url(self) -> str:
+        """The server API base: LiveKit's ws(s):// URL spoken as http(s)://."""
+        url = self.url.rstrip("/")
+        if url.startswith("wss://"):
+            return "https://" + url[len("wss://"):]
+        if url.startswith("ws://"):
+            return "http://" + url[len("ws://"):]
+        return url
+
+
+@dataclass(frozen=True)
+class SipHookConfig:
+    host: str
+    url: str
+    secret: str | None = field(default=None, repr=False)
+    auth_id: str = ""
+
+
+@dataclass(frozen=True)
+class SipSettings:
+    room_prefix: str | None = None
+    allowed_addresses: tuple[str, ...] = ()
+    hooks: tuple[SipHookConfig, ...] = ()
+    hook_secret: str | None = field(default=None, repr=False)
+    outbound_address: str | None = None
+    outbound_auth_username: str | None = None
+    outbound_auth_password: str | None = field(default=None, repr=False)
+    outbound_trunk_id: str | None = None
+
+    @property
+    def configured(self) -> bool:
+        return self.room_prefix is not None
+
+
+@dataclass(frozen=True)
+class RecordingSettings:
+    backend: str | None = "file"  # "s3", "file", or None (not configured)
+    prefix: str = ""
+    path: Path | None = None  # local directory of the "file" backend
+    s3_bucket: str | None = None
+    s3_region: str | None = None
+    s3_access_key: str | None = None
+    s3_secret_key: str | None = field(default=None, repr=False)
+    s3_endpoint: str | None = None
+    s3_force_path_style: bool = False
+
+
+@dataclass(frozen=True)
+class TTSSettings:
+    default_provider: str = "local"
+    local_voice: str = "en-us"
+    deepgram_api_key: str | None = field(default=None, repr=False)
+    deepgram_base_url: str = "https://api.deepgram.com"
+    elevenlabs_api_key: str | None = field(default=None, repr=False)
+    elevenlabs_base_url: str = "https://api.elevenlabs.io"
+    connect_timeout_seconds: float = 5.0
+    request_timeout_seconds: float = 60.0
+    max_retries: int = 2
+    voices_ttl_seconds: float = 300.0
+    voices_stale_seconds: float = 3600.0
+
+
+@dataclass(frozen=True)
+class CacheSettings:
+    enabled: bool = True
+    path: Path = Path("data/cache")
+    ttl_seconds: int = 2_592_000  # 30 days, as upstream
+    max_bytes: int = 1 << 30
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "0.0.0.0"
+    port: int = 3001
+    data_dir: Path = Path("data")
+    database_url: str = "sqlite:///data/sayna.db"
+    log_level: str = "INFO"
+    auto_migrate: bool = True
+    auth: AuthSettings = AuthSettings()
+    livekit: LiveKitSettings = LiveKitSettings()
+    sip: SipSettings = SipSettings()
+    recording: RecordingSettings = RecordingSettings()
+    tts: TTSSettings = TTSSettings()
+    cache: CacheSettings = CacheSettings()
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, dotenv: str | Path | None = ".env") -> "Settings":
+        """Read the settings from `environ` (default: the process environment plus an optional
+        `.env` file, real variables winning). Raises SettingsError naming the bad variable."""
+        if environ is None:
+            values = {k: v for k, v in (dotenv_values(dotenv) if dotenv and Path(dotenv).is_file() else {}).items() if v is not None}
+            values.update(os.environ)
+        else:
+            values = dict(environ)
+        try:
+            return _read(_MappingEnv(values))
+        except EnvError as exc:
+            raise SettingsError(str(exc)) from None
+
+
+class _MappingEnv(Env):
+    """environs' parser over an explicit mapping, so tests build settings without touching os.environ."""
+
+    def __init__(self, values: Mapping[str, str]):
+        super().__init__()
+        self._values_source = {k: v for k, v in values.items()}
+
+    def _get_value(self, env_key, default):  # noqa: D401 - environs hook
+        value = self._values_source.get(env_key, default)
+        if isinstance(value, str) and value.strip() == "" and default is not Ellipsis:
+            return default  # an empty variable means "unset", as upstream treats it
+        return value
+
+    def present(self, *names: str) -> bool:
+        return any(self._values_source.get(n, "").strip() for n in names)
+
+    def present_prefix(self, prefix: str) -> bool:
+        return any(k.startswith(prefix) and v.strip() for k, v in self._values_source.items())
+
+
+def _read(env: _MappingEnv) -> Settings:
+    data_dir = env.path("DATA_DIR", Path("data"))
+    settings = Settings(
+        host=env.str("HOST", "0.0.0.0"),
+        port=_port(env),
+        data_dir=data_dir,
+        database_url=env.str("DATABASE_URL", f"sqlite:///{data_dir / 'sayna.db'}"),
+        log_level=env.str("LOG_LEVEL", "INFO").upper(),
+        auto_migrate=env.bool("AUTO_MIGRATE", True),
+        auth=_auth(env),
+        livekit=LiveKitSettings(
+            url=env.str("LIVEKIT_URL", "ws://localhost:7880"),
+            public_url=env.str("LIVEKIT_PUBLIC_URL", "http://localhost:7880"),
+            api_key=env.str("LIVEKIT_API_KEY", None),
+            api_secret=env.str("LIVEKIT_API_SECRET", None),
+            request_timeout_seconds=env.float("LIVEKIT_TIMEOUT_SECONDS", 10.0),
+        ),
+        sip=_sip(env),
+        recording=_recording(env, data_dir),
+        tts=TTSSettings(
+            default_provider=env.str("TTS_DEFAULT_PROVIDER", "local").lower(),
+            local_voice=env.str("LOCAL_TTS_VOICE", "en-us"),
+            deepgram_api_key=env.str("DEEPGRAM_API_KEY", None),
+            deepgram_base_url=env.str("DEEPGRAM_BASE_URL", "https://api.deepgram.com").rstrip("/"),
+            elevenlabs_api_key=env.str("ELEVENLABS_API_KEY", None),
+            elevenlabs_base_url=env.str("ELEVENLABS_BASE_URL", "https://api.elevenlabs.io").rstrip("/"),
+            connect_timeout_seconds=_positive(env, "TTS_CONNECT_TIMEOUT_SECONDS", 5.0),
+            request_timeout_seconds=_positive(env, "TTS_REQUEST_TIMEOUT_SECONDS", 60.0),
+            max_retries=env.int("TTS_MAX_RETRIES", 2),
+            voices_ttl_seconds=env.float("VOICES_CACHE_TTL_SECONDS", 300.0),
+            voices_stale_seconds=env.float("VOICES_STALE_SECONDS", 3600.0),
+        ),
+        cache=CacheSettings(
+            enabled=env.bool("CACHE_ENABLED", True),
+            path=env.path("CACHE_PATH", data_dir / "cache"),
+            ttl_seconds=_non_negative_int(env, "CACHE_TTL_SECONDS", 2_592_000),
+            max_bytes=_non_negative_int(env, "CACHE_MAX_BYTES", 1 << 30),
+        ),
+    )
+    if settings.tts.max_retries < 0:
+        raise SettingsError("TTS_MAX_RETRIES must be 0 or more")
+    return settings
+
+
+def _port(env: _MappingEnv) -> int:
+    port = env.int("PORT", 3001)
+    if not 0 < port < 65536:
+        raise SettingsError(f"PORT must be between 1 and 65535, got {port}")
+    return port
+
+
+def _positive(env: _MappingEnv, name: str, default: float) -> float:
+    value = env.float(name, default)
+    if value <= 0:
+        raise SettingsError(f"{name} must be greater than 0")
+    return value
+
+
+def _non_negative_int(env: _MappingEnv, name: str, default: int) -> int:
+    value = env.int(name, default)
+    if value < 0:
+        raise SettingsError(f"{name} must be 0 or more")
+    return value
+
+
+def _auth(env: _MappingEnv) -> AuthSettings:
+    secrets = _api_secrets(env)
+    service_url = env.str("AUTH_SERVICE_URL", None)
+    key_path = env.path("AUTH_SIGNING_KEY_PATH", None)
+    if key_path and not service_url:
+        raise SettingsError("AUTH_SERVICE_URL is required when AUTH_SIGNING_KEY_PATH is set")
+    if service_url and not key_path:
+        raise SettingsError("AUTH_SIGNING_KEY_PATH is required when AUTH_SERVICE_URL is set")
+    if key_path and not key_path.is_file():
+        raise SettingsError(f"AUTH_SIGNING_KEY_PATH file does not exist: {key_path}")
+    auth = AuthSettings(
+        required=env.bool("AUTH_REQUIRED", False),
+        api_secrets=secrets,
+        service_url=service_url,
+        signing_key_path=key_path,
+        timeout_seconds=_positive(env, "AUTH_TIMEOUT_SECONDS", 5.0),
+    )
+    if auth.required and not (auth.api_secrets or auth.delegated):
+        raise SettingsError(
+            "AUTH_REQUIRED=true needs an auth method: set AUTH_API_SECRETS_JSON or AUTH_API_SECRET, "
+            "or AUTH_SERVICE_URL with AUTH_SIGNING_KEY_PATH"
+        )
+    return auth
+
+
+def _api_secrets(env: _MappingEnv) -> tuple[ApiSecret, ...]:
+    raw = env.str("AUTH_API_SECRETS_JSON", None)
+    if raw is not None:
+        try:
+            entries = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise SettingsError(f"AUTH_API_SECRETS_JSON is not valid JSON: {exc.msg}") from None
+        if not isinstance(entries, list) or not all(
+            isinstance(e, dict) and isinstance(e.get("id"), str) and isinstance(e.get("secret"), str) for e in entries
+        ):
+            raise SettingsError('AUTH_API_SECRETS_JSON must be a JSON list of {"id": "...", "secret": "..."}')
+        pairs = [(e["id"], e["secret"]) for e in entries]
+    elif env.present("AUTH_API_SECRET"):
+        pairs = [(env.str("AUTH_API_SECRET_ID", "default"), env.str("AUTH_API_SECRET"))]
+    else:
+        return ()
+    secrets: list[ApiSecret] = []
+    seen_ids: dict[str, str] = {}
+    seen_secrets: dict[str, str] = {}
+    for index, (secret_id, secret) in enumerate(pairs):
+        if not secret_id.strip():
+            raise SettingsError(f"AUTH_API_SECRETS_JSON: id at index {index} cannot be empty")
+        if secret_id != secret_id.strip():
+            raise SettingsError(f"AUTH_API_SECRETS_JSON: id at index {index} must not have leading or trailing spaces")
+        if secret_id.lower() in seen_ids:
+            raise SettingsError(f"AUTH_API_SECRETS_JSON: duplicate id '{secret_id}' (ids are case-insensitive)")
+        if not secret.strip():
+            raise SettingsError(f"AUTH_API_SECRETS_JSON: secret for id '{secret_id}' cannot be empty")
+        if secret in seen_secrets:
+            raise SettingsError(
+                f"AUTH_API_SECRETS_JSON: secret for id '{secret_id}' duplicates the one of id '{seen_secrets[secret]}'"
+            )
+        seen_ids[secret_id.lower()] = secret_id
+        seen_secrets[secret] = secret_id
+        secrets.append(ApiSecret(secret_id, secret))
+    return tuple(secrets)
+
+
+def _sip(env: _MappingEnv) -> SipSettings:
+    if not env.present_prefix("SIP_"):
+        return SipSettings()
+    room_prefix = env.str("SIP_ROOM_PREFIX", None)
+    if not room_prefix:
+        raise SettingsError("SIP_ROOM_PREFIX is required when any SIP_* variable is set")
+    hooks = _sip_hooks(env.str("SIP_HOOKS_JSON", None))
+    username = env.str("SIP_OUTBOUND_AUTH_USERNAME", None)
+    password = env.str("SIP_OUTBOUND_AUTH_PASSWORD", None)
+    if bool(username) != bool(password):
+        raise SettingsError("SIP_OUTBOUND_AUTH_USERNAME and SIP_OUTBOUND_AUTH_PASSWORD must be set together")
+    return SipSettings(
+        room_prefix=room_prefix.strip(),
+        allowed_addresses=tuple(a.strip() for a in env.list("SIP_ALLOWED_ADDRESSES", []) if a.strip()),
+        hooks=hooks,
+        hook_secret=(env.str("SIP_HOOK_SECRET", None) or "").strip() or None,
+        outbound_address=(env.str("SIP_OUTBOUND_ADDRESS", None) or "").strip() or None,
+        outbound_auth_username=username.strip() if username else None,
+        outbound_auth_password=password.strip() if password else None,
+        outbound_trunk_id=env.str("SIP_OUTBOUND_TRUNK_ID", None),
+    )
+
+
+def _sip_hooks(raw: str | None) -> tuple[SipHookConfig, ...]:
+    if raw is None:
+        return ()
+    try:
+        entries = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise SettingsError(f"SIP_HOOKS_JSON is not valid JSON: {exc.msg}") from None
+    if not isinstance(entries, list):
+        raise SettingsError("SIP_HOOKS_JSON must be a JSON list of {host, url, secret?, auth_id?}")
+    hooks, hosts = [], set()
+    for index, entry in enumerate(entries):
+        if not (isinstance(entry, dict) and isinstance(entry.get("host"), str) and isinstance(entry.get("url"), str)):
+            raise SettingsError(f"SIP_HOOKS_JSON: entry {index} needs string 'host' and 'url'")
+        host = entry["host"].strip().lower()
+        if not host or host in hosts:
+            raise SettingsError(f"SIP_HOOKS_JSON: entry {index} has an empty or duplicate host")
+        hosts.add(host)
+        secret = entry.get("secret")
+        hooks.append(SipHookConfig(
+            host=host,
+            url=entry["url"],
+            secret=secret.strip() if isinstance(secret, str) and secret.strip() else None,
+            auth_id=str(entry.get("auth_id") or "").strip(),
+        ))
+    return tuple(hooks)
+
+
+def _recording(env: _MappingEnv, data_dir: Path) -> RecordingSettings:
+    backend = (env.str("RECORDING_BACKEND", None) or "").strip().lower() or None
+    s3_vars = ("RECORDING_S3_BUCKET", "RECORDING_S3_REGION", "RECORDING_S3_ACCESS_KEY", "RECORDING_S3_SECRET_KEY",
+               "RECORDING_S3_ENDPOINT")
+    if backend is None:
+        backend = "s3" if env.present(*s3_vars) else "file"
+    if backend in ("none", "disabled", "off"):
+        return RecordingSettings(backend=None)
+    prefix = env.str("RECORDING_PREFIX", "").strip().strip("/")
+    if backend == "file":
+        return RecordingSettings(backend="file", prefix=prefix,
+                                 path=env.path("RECORDING_PATH", data_dir / "recordings"))
+    if backend != "s3":
+        raise SettingsError(f"RECORDING_BACKEND '{backend}' is not supported (expected 's3', 'file' or 'none')")
+    for name in ("RECORDING_S3_BUCKET", "RECORDING_S3_REGION", "RECORDING_S3_ACCESS_KEY", "RECORDING_S3_SECRET_KEY"):
+        if not env.present(name):
+            raise SettingsError(f"{name} is required when the recording backend is s3")
+    return RecordingSettings(
+        backend="s3",
+        prefix=prefix,
+        s3_bucket=env.str("RECORDING_S3_BUCKET"),
+        s3_region=env.str("RECORDING_S3_REGION"),
+        s3_access_key=env.str("RECORDING_S3_ACCESS_KEY"),
+        s3_secret_key=env.str("RECORDING_S3_SECRET_KEY"),
+        s3_endpoint=env.str("RECORDING_S3_ENDPOINT", None),
+        s3_force_path_style=env.bool("RECORDING_S3_FORCE_PATH_STYLE", False),
+    )

@@ -1,7 +1,24 @@
-"""gunicorn settings, read from the same environment variables as the app (HOST, PORT, WEB_CONCURRENCY)."""
+"""gunicorn settings, read from the same environment (and .env) as the app: HOST, PORT, WEB_CONCURRENCY."""
 import os
+import sys
 
-bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '3001')}"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # gunicorn reads this before --chdir
+
+from app.settings import Settings, SettingsError
+
+
+def _fail(message: str):
+    sys.stderr.write(f"Invalid configuration: {message}\n")
+    sys.stderr.flush()
+    os._exit(2)
+
+
+try:
+    _settings = Settings.from_env()
+except SettingsError as exc:
+    _fail(str(exc))
+
+bind = f"{_settings.host}:{_settings.port}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
@@ -9,3 +26,15 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 # itself (JSON, path only, with the request id).
 accesslog = None
 errorlog = "-"
+
+
+def on_starting(server):
+    """Build the app once in the master before forking: a configuration that only fails when used
+    (an unreadable signing key, ...) stops start-up here, and pending migrations run once."""
+    from app import create_app
+
+    try:
+        app = create_app(_settings)
+    except SettingsError as exc:
+        _fail(str(exc))
+    app.extensions["services"].close()

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from dotenv import dotenv_values
 from environs import Env, EnvError
 
@@ -32,6 +34,8 @@ class AuthSettings:
     api_secrets: tuple[ApiSecret, ...] = ()
     service_url: str | None = None
     signing_key_path: Path | None = None
+    signing_key: object = field(default=None, repr=False, compare=False)  # parsed private key
+    signing_algorithm: str | None = None  # RS256 for RSA keys, ES256 for EC P-256 keys
     timeout_seconds: float = 5.0
 
     @property
@@ -161,7 +165,7 @@ class _MappingEnv(Env):
 
     def _get_value(self, env_key, default):  # noqa: D401 - environs hook
         value = self._values_source.get(env_key, default)
-        if isinstance(value, str) and value.strip() == "" and default is not Ellipsis:
+        if isinstance(value, str) and value.strip() == "":
             return default  # an empty variable means "unset", as upstream treats it
         return value
 
@@ -245,13 +249,14 @@ def _auth(env: _MappingEnv) -> AuthSettings:
         raise SettingsError("AUTH_SERVICE_URL is required when AUTH_SIGNING_KEY_PATH is set")
     if service_url and not key_path:
         raise SettingsError("AUTH_SIGNING_KEY_PATH is required when AUTH_SERVICE_URL is set")
-    if key_path and not key_path.is_file():
-        raise SettingsError(f"AUTH_SIGNING_KEY_PATH file does not exist: {key_path}")
+    key, algorithm = _signing_key(key_path) if key_path else (None, None)
     auth = AuthSettings(
         required=env.bool("AUTH_REQUIRED", False),
         api_secrets=secrets,
         service_url=service_url,
         signing_key_path=key_path,
+        signing_key=key,
+        signing_algorithm=algorithm,
         timeout_seconds=_positive(env, "AUTH_TIMEOUT_SECONDS", 5.0),
     )
     if auth.required and not (auth.api_secrets or auth.delegated):
@@ -260,6 +265,21 @@ def _auth(env: _MappingEnv) -> AuthSettings:
             "or AUTH_SERVICE_URL with AUTH_SIGNING_KEY_PATH"
         )
     return auth
+
+
+def _signing_key(path: Path) -> tuple[object, str]:
+    """The private key that signs delegated-auth requests, and its JWT algorithm."""
+    if not path.is_file():
+        raise SettingsError(f"AUTH_SIGNING_KEY_PATH file does not exist: {path}")
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except (ValueError, TypeError, OSError) as exc:
+        raise SettingsError(f"AUTH_SIGNING_KEY_PATH is not a readable unencrypted PEM private key ({type(exc).__name__})") from None
+    if isinstance(key, rsa.RSAPrivateKey):
+        return key, "RS256"
+    if isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(key.curve, ec.SECP256R1):
+        return key, "ES256"
+    raise SettingsError("AUTH_SIGNING_KEY_PATH must hold an RSA or EC P-256 private key")
 
 
 def _api_secrets(env: _MappingEnv) -> tuple[ApiSecret, ...]:

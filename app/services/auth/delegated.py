@@ -7,33 +7,19 @@ import time
 
 import jwt
 import requests
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from app.services.auth.context import AuthContext, RequestInfo
 from app.services.auth.errors import (
     AuthServiceFailed,
     AuthServiceRejected,
     AuthServiceUnavailable,
     AuthSigningError,
 )
-from app.settings import AuthSettings, SettingsError
+from app.settings import AuthSettings
 
 _DROPPED_HEADERS = {"authorization", "cookie", "host", "x-real-ip"}
 _BODY_LIMIT = 500
 JWT_LIFETIME_SECONDS = 300
-
-
-def load_signing_key(path) -> tuple[object, str]:
-    """The private key and its JWT algorithm: RSA → RS256, EC P-256 → ES256."""
-    try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    except (ValueError, TypeError, OSError) as exc:
-        raise SettingsError(f"AUTH_SIGNING_KEY_PATH is not a readable PEM private key: {type(exc).__name__}") from None
-    if isinstance(key, rsa.RSAPrivateKey):
-        return key, "RS256"
-    if isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(key.curve, ec.SECP256R1):
-        return key, "ES256"
-    raise SettingsError("AUTH_SIGNING_KEY_PATH must hold an RSA or EC P-256 private key")
 
 
 def forwarded_headers(headers: dict[str, str]) -> dict[str, str]:
@@ -55,10 +41,10 @@ class DelegatedAuthClient:
     def __init__(self, settings: AuthSettings):
         self.url = settings.service_url
         self.timeout = settings.timeout_seconds
-        self._key, self.algorithm = load_signing_key(settings.signing_key_path)
+        self._key, self.algorithm = settings.signing_key, settings.signing_algorithm
         self._http = requests.Session()
 
-    def sign(self, token: str, request) -> str:
+    def sign(self, token: str, request: RequestInfo) -> str:
         try:
             body = json.loads(request.body) if request.body else {}
         except (ValueError, UnicodeDecodeError):
@@ -81,9 +67,7 @@ class DelegatedAuthClient:
         except Exception as exc:  # noqa: BLE001 - any signing failure is a 500 of its own kind
             raise AuthSigningError(f"JWT signing error: {type(exc).__name__}") from None
 
-    def authorize(self, token: str, request):
-        from app.services.auth.authenticator import AuthContext
-
+    def authorize(self, token: str, request: RequestInfo) -> AuthContext:
         signed = self.sign(token, request)
         try:
             response = self._http.post(self.url, data=signed, timeout=self.timeout,

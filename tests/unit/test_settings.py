@@ -1,0 +1,102 @@
+import json
+
+import pytest
+
+from app.settings import Settings, SettingsError
+from tests.fakes.auth_service import write_private_key
+
+
+def test_embedded_defaults_need_no_keys():
+    settings = Settings.from_env({})
+    assert settings.port == 3001 and settings.host == "0.0.0.0"
+    assert settings.database_url == "sqlite:///data/sayna.db"
+    assert settings.tts.default_provider == "local"
+    assert settings.cache.ttl_seconds == 2_592_000
+    assert settings.recording.backend == "file"
+    assert not settings.auth.required and not settings.livekit.configured and not settings.sip.configured
+
+
+def test_empty_variables_count_as_unset():
+    settings = Settings.from_env({"PORT": "", "LIVEKIT_API_KEY": "  "})
+    assert settings.port == 3001
+    assert not settings.livekit.configured
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"PORT": "abc"}, "PORT"),
+        ({"PORT": "0"}, "PORT"),
+        ({"AUTH_REQUIRED": "maybe"}, "AUTH_REQUIRED"),
+        ({"AUTH_REQUIRED": "true"}, "AUTH_REQUIRED"),
+        ({"AUTH_API_SECRETS_JSON": "not json"}, "AUTH_API_SECRETS_JSON"),
+        ({"AUTH_API_SECRETS_JSON": '[{"id": "a"}]'}, "AUTH_API_SECRETS_JSON"),
+        ({"AUTH_API_SECRETS_JSON": '[{"id": "a", "secret": "s1"}, {"id": "A", "secret": "s2"}]'}, "duplicate id"),
+        ({"AUTH_API_SECRETS_JSON": '[{"id": "a", "secret": "s1"}, {"id": "b", "secret": "s1"}]'}, "duplicates"),
+        ({"AUTH_API_SECRETS_JSON": '[{"id": " a", "secret": "s1"}]'}, "spaces"),
+        ({"AUTH_API_SECRETS_JSON": '[{"id": "a", "secret": "  "}]'}, "cannot be empty"),
+        ({"AUTH_SERVICE_URL": "http://auth"}, "AUTH_SIGNING_KEY_PATH"),
+        ({"AUTH_SIGNING_KEY_PATH": "/no/such/key.pem"}, "AUTH_SERVICE_URL"),
+        ({"AUTH_SERVICE_URL": "http://auth", "AUTH_SIGNING_KEY_PATH": "/no/such/key.pem"}, "AUTH_SIGNING_KEY_PATH"),
+        ({"AUTH_TIMEOUT_SECONDS": "0"}, "AUTH_TIMEOUT_SECONDS"),
+        ({"CACHE_TTL_SECONDS": "-1"}, "CACHE_TTL_SECONDS"),
+        ({"CACHE_MAX_BYTES": "lots"}, "CACHE_MAX_BYTES"),
+        ({"SIP_OUTBOUND_ADDRESS": "sip.example.com"}, "SIP_ROOM_PREFIX"),
+        ({"SIP_ROOM_PREFIX": "call", "SIP_HOOKS_JSON": "{"}, "SIP_HOOKS_JSON"),
+        ({"SIP_ROOM_PREFIX": "call", "SIP_OUTBOUND_AUTH_USERNAME": "u"}, "SIP_OUTBOUND_AUTH_PASSWORD"),
+        ({"RECORDING_BACKEND": "gcs"}, "RECORDING_BACKEND"),
+        ({"RECORDING_S3_BUCKET": "b"}, "RECORDING_S3_REGION"),
+    ],
+)
+def test_invalid_configuration_names_the_variable(env, named):
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env(env)
+    message = str(caught.value)
+    assert named in message
+    assert "\n" not in message
+
+
+def test_api_secrets_from_json_and_legacy_variables():
+    many = Settings.from_env({"AUTH_API_SECRETS_JSON": json.dumps([{"id": "acme", "secret": "s-1"},
+                                                                   {"id": "globex", "secret": "s-2"}])})
+    assert [s.id for s in many.auth.api_secrets] == ["acme", "globex"]
+    legacy = Settings.from_env({"AUTH_API_SECRET": "only-one", "AUTH_REQUIRED": "yes"})
+    assert legacy.auth.required and [(s.id, s.secret) for s in legacy.auth.api_secrets] == [("default", "only-one")]
+
+
+def test_secrets_never_appear_in_the_settings_repr():
+    settings = Settings.from_env({"AUTH_API_SECRET": "hunter2-secret", "LIVEKIT_API_SECRET": "lk-secret-value",
+                                  "DEEPGRAM_API_KEY": "dg-key-value", "SIP_ROOM_PREFIX": "call",
+                                  "SIP_OUTBOUND_AUTH_USERNAME": "u", "SIP_OUTBOUND_AUTH_PASSWORD": "sip-password"})
+    text = repr(settings)
+    for secret in ("hunter2-secret", "lk-secret-value", "dg-key-value", "sip-password"):
+        assert secret not in text
+
+
+@pytest.mark.parametrize(("kind", "algorithm"), [("rsa", "RS256"), ("ec", "ES256")])
+def test_signing_key_picks_its_algorithm(tmp_path, kind, algorithm):
+    key = tmp_path / "key.pem"
+    write_private_key(key, kind)
+    settings = Settings.from_env({"AUTH_SERVICE_URL": "http://auth", "AUTH_SIGNING_KEY_PATH": str(key),
+                                  "AUTH_REQUIRED": "true"})
+    assert settings.auth.delegated and settings.auth.signing_algorithm == algorithm
+
+
+def test_unparseable_signing_key_is_refused(tmp_path):
+    key = tmp_path / "key.pem"
+    key.write_text("not a key")
+    with pytest.raises(SettingsError, match="AUTH_SIGNING_KEY_PATH"):
+        Settings.from_env({"AUTH_SERVICE_URL": "http://auth", "AUTH_SIGNING_KEY_PATH": str(key)})
+
+
+def test_dotenv_file_is_read_and_real_variables_win(tmp_path, monkeypatch):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("PORT=4100\nHOST=127.0.0.1\n")
+    monkeypatch.setenv("PORT", "4200")
+    settings = Settings.from_env(dotenv=dotenv)
+    assert (settings.host, settings.port) == ("127.0.0.1", 4200)
+
+
+def test_livekit_url_is_spoken_over_http():
+    assert Settings.from_env({"LIVEKIT_URL": "wss://lk.example.com/"}).livekit.http_url == "https://lk.example.com"
+    assert Settings.from_env({"LIVEKIT_URL": "ws://127.0.0.1:7880"}).livekit.http_url == "http://127.0.0.1:7880"

@@ -14,3 +14,11 @@ class Services:
 
     def close(self) -> None:
         self.database.dispose()
+        if "recordings" in self.__dict__:
+            self.recordings.close()
+
+    @cached_property
+    def recordings(self):
+        from app.services.recordings import Recordings
+
+        return Recordings.from_settings(self.settings.recording)

@@ -1,0 +1,72 @@
+"""What every recording backend offers: describe an object, then stream it (or a byte range of it)."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+RECORDING_FILE_NAME = "audio.ogg"
+# Measured with bench/recording.py: 256 KiB chunks keep the server's memory flat and match boto3's
+# own streaming throughput; 64 KiB chunks cost ~15% in per-chunk overhead.
+CHUNK_BYTES = 256 * 1024
+
+
+def object_key(prefix: str, stream_id: str) -> str:
+    """`{prefix}/{stream_id}/audio.ogg`, as LiveKit's egress writes it (no leading "/" when the prefix is empty)."""
+    prefix = prefix.strip("/")
+    return f"{prefix}/{stream_id}/{RECORDING_FILE_NAME}" if prefix else f"{stream_id}/{RECORDING_FILE_NAME}"
+
+
+@dataclass(frozen=True)
+class RecordingInfo:
+    size: int
+    etag: str  # a quoted strong entity tag, e.g. '"d711bc67..."'
+    last_modified: datetime | None = None
+    owner: str | None = None  # the tenant (auth id) that owns the recording, when one is recorded
+
+
+@dataclass(frozen=True)
+class ByteRange:
+    start: int
+    end: int  # inclusive, as in Content-Range
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start + 1
+
+
+class RecordingBody(ABC):
+    """The bytes of a recording, read in chunks; `close()` releases the file or connection at once,
+    whether or not the body was read to the end (a client that hangs up mid-download)."""
+
+    @abstractmethod
+    def __iter__(self) -> Iterator[bytes]: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+
+class RecordingStore(ABC):
+    @abstractmethod
+    def describe(self, stream_id: str) -> RecordingInfo:
+        """Size, entity tag and owner of the recording; RecordingNotFound or StorageUnavailable."""
+
+    @abstractmethod
+    def open(self, stream_id: str, expected: RecordingInfo, byte_range: ByteRange | None) -> RecordingBody:
+        """Stream the recording described by `expected` (whole, or `byte_range`). Raises RecordingChanged
+        when the stored object no longer matches `expected`."""
+
+    def close(self) -> None:
+        """Release connections held by the store."""
+
+
+def owner_from_metadata(metadata: dict | None) -> str | None:
+    """The owner recorded in an object's user metadata (`auth_id`), trimmed; blank means no owner."""
+    if not isinstance(metadata, dict):
+        return None
+    for key in ("auth_id", "auth-id"):  # some S3 front ends turn "_" into "-" in x-amz-meta-* names
+        value = metadata.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None

@@ -18,6 +18,7 @@ from app.services.container import Services
 from app.settings import Settings
 
 API_VERSION = "1.0.0"
+MAX_REQUEST_BYTES = 1 << 20  # every request body is small JSON; anything larger is a 413
 _DOCS_ASSETS = Path(swagger_ui_bundle.swagger_ui_path)
 
 
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.url_map.strict_slashes = False  # SDKs follow redirects, turning a POST into a GET: never redirect
     app.config.update(_openapi_config())
     app.json.sort_keys = False
+    app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     database = Database(settings.database_url)

@@ -89,3 +89,14 @@ def test_request_ids_that_could_forge_log_lines_are_replaced(client):
     response = client.get("/", headers={"X-Request-ID": "evil id; drop"})
     assert response.headers["X-Request-ID"] != "evil id; drop"
     assert len(response.headers["X-Request-ID"]) == 32
+
+
+def test_oversized_bodies_are_refused_as_json(client):
+    response = client.post("/test/echo", data=b'{"text": "' + b"a" * (2 << 20) + b'"}', content_type="application/json")
+    assert response.status_code == 413
+    assert response.get_json()["code"] == "payload_too_large"
+
+
+def test_openapi_documents_our_error_shape(client):
+    schema = client.get("/openapi.json").get_json()["components"]["schemas"]["Error"]
+    assert set(schema["properties"]) == {"error", "code"}

@@ -1,0 +1,158 @@
+"""Tenant-owned LiveKit rooms: tokens, listing, details and moderation.
+
+A room belongs to the tenant named by its metadata `auth_id` (see `metadata`). With a tenant, every
+operation sees only that tenant's rooms; another tenant's room answers exactly like a missing one
+(masked 404), except for tokens, where the conflict is a 403 as upstream. Without a tenant (auth off)
+nothing is isolated and nothing is written."""
+from __future__ import annotations
+
+from livekit.protocol import models
+
+from app.errors import BadRequest, Forbidden, NotFound, UpstreamError
+from app.services.livekit.client import LiveKitClient
+from app.services.livekit.errors import LiveKitError, LiveKitNotConfigured
+from app.services.livekit.metadata import MetadataNotAnObject, OwnedByAnotherTenant, owner_of, with_owner
+from app.services.livekit.tokens import participant_token
+from app.settings import LiveKitSettings
+
+_MAX_PARTICIPANTS = 3  # what upstream creates rooms with
+_STATES = {0: "JOINING", 1: "JOINED", 2: "ACTIVE", 3: "DISCONNECTED"}
+_KINDS = {0: "STANDARD", 1: "INGRESS", 2: "EGRESS", 3: "SIP", 4: "AGENT"}
+
+
+class TenantRooms:
+    def __init__(self, settings: LiveKitSettings, client: LiveKitClient | None):
+        self.settings = settings
+        self._livekit = client
+
+    @property
+    def client(self) -> LiveKitClient:
+        if self._livekit is None:
+            raise LiveKitNotConfigured()
+        return self._livekit
+
+    # --- ownership -----------------------------------------------------------------------------
+
+    def claim(self, tenant: str, room_name: str) -> models.Room:
+        """Make `tenant` the owner of the room, creating it when missing; an unowned room is claimed.
+
+        Raises OwnedByAnotherTenant, MetadataNotAnObject or LiveKitError."""
+        room = self.client.find_room(room_name)
+        if room is None:
+            # LiveKit's CreateRoom returns an existing room unchanged, so a concurrent creator wins here
+            # and its ownership is checked below like any other.
+            room = self.client.create_room(room_name, max_participants=_MAX_PARTICIPANTS,
+                                           metadata=with_owner("", tenant))
+        if owner_of(room.metadata) == tenant:
+            return room
+        return self.client.update_room_metadata(room_name, with_owner(room.metadata, tenant))
+
+    def find_room(self, room_name: str, *, failure_code: str = "livekit_error") -> models.Room | None:
+        try:
+            return self.client.find_room(room_name)
+        except LiveKitError as exc:
+            raise UpstreamError(f"Failed to verify room access: {exc.message}", code=failure_code) from None
+
+    @staticmethod
+    def visible_to(tenant: str | None, room: models.Room | None) -> bool:
+        return room is not None and (tenant is None or owner_of(room.metadata) == tenant)
+
+    def require_access(self, tenant: str | None, room_name: str, denied: Exception, *,
+                       failure_code: str = "livekit_error") -> None:
+        """Raise `denied` unless the tenant owns the room (no check without a tenant)."""
+        if tenant is not None and not self.visible_to(tenant, self.find_room(room_name, failure_code=failure_code)):
+            raise denied
+
+    # --- endpoints -----------------------------------------------------------------------------
+
+    def issue_token(self, tenant: str | None, room_name: str, participant_name: str,
+                    participant_identity: str) -> dict:
+        self.client  # noqa: B018 - unconfigured LiveKit fails before anything else
+        if tenant is not None:
+            try:
+                self.claim(tenant, room_name)
+            except OwnedByAnotherTenant:
+                raise Forbidden("Access denied: room belongs to a different tenant", code="room_access_denied") from None
+            except MetadataNotAnObject:
+                raise UpstreamError("Failed to prepare room: its metadata is not a JSON object",
+                                    code="room_metadata_invalid") from None
+            except LiveKitError as exc:
+                raise UpstreamError(f"Failed to prepare room: {exc.message}", code=exc.code) from None
+        token = participant_token(self.settings, room_name, participant_identity, participant_name)
+        return {"token": token, "room_name": room_name, "participant_identity": participant_identity,
+                "livekit_url": self.settings.public_url}
+
+    def list_rooms(self, tenant: str | None) -> list[dict]:
+        try:
+            rooms = self.client.list_rooms()
+        except LiveKitError as exc:
+            raise UpstreamError(f"Failed to list rooms: {exc.message}", code=exc.code) from None
+        return [{"name": room.name, "num_participants": room.num_participants, "creation_time": room.creation_time}
+                for room in rooms if self.visible_to(tenant, room)]
+
+    def room_details(self, tenant: str | None, room_name: str) -> dict:
+        if not room_name.strip():
+            raise BadRequest("Room name cannot be empty")
+        hidden = NotFound(f"Room '{room_name}' not found or not accessible" if tenant is not None
+                          else f"Room '{room_name}' not found", code="room_not_found")
+        try:
+            room = self.client.find_room(room_name)
+            if not self.visible_to(tenant, room):
+                raise hidden
+            participants = self.client.list_participants(room_name)
+        except LiveKitError as exc:
+            if exc.not_found:
+                raise hidden from None
+            raise UpstreamError(f"Failed to access room: {exc.message}", code=exc.code) from None
+        return {
+            "sid": room.sid,
+            "name": room.name,
+            "num_participants": room.num_participants,
+            "max_participants": room.max_participants,
+            "creation_time": room.creation_time,
+            "metadata": room.metadata,
+            "active_recording": room.active_recording,
+            "participants": [_participant(p) for p in participants],
+        }
+
+    def remove_participant(self, tenant: str | None, room_name: str, identity: str) -> dict:
+        masked = NotFound(f"Room '{room_name}' not found or not accessible", code="participant_not_found")
+        missing = NotFound(f"Participant '{identity}' not found in room '{room_name}'", code="participant_not_found")
+        self.require_access(tenant, room_name, masked)
+        try:
+            if identity not in {p.identity for p in self.client.list_participants(room_name)}:
+                raise missing
+            self.client.remove_participant(room_name, identity)
+        except LiveKitError as exc:
+            if exc.not_found:
+                raise missing from None
+            raise UpstreamError(f"Failed to remove participant: {exc.message}", code="removal_failed") from None
+        return {"status": "removed", "room_name": room_name, "participant_identity": identity}
+
+    def mute_track(self, tenant: str | None, room_name: str, identity: str, track_sid: str, muted: bool) -> dict:
+        masked = NotFound(f"Room '{room_name}' not found or not accessible", code="participant_not_found")
+        self.require_access(tenant, room_name, masked)
+        try:
+            track = self.client.mute_published_track(room_name, identity, track_sid, muted)
+        except LiveKitError as exc:
+            if exc.not_found:
+                raise NotFound(f"Track '{track_sid}' or participant '{identity}' not found in room '{room_name}'",
+                               code="participant_not_found") from None
+            raise UpstreamError(f"Failed to mute track: {exc.message}", code="mute_failed") from None
+        # LiveKit's answer, not the request: it is the track's state now.
+        return {"room_name": room_name, "participant_identity": identity, "track_sid": track_sid,
+                "muted": track.muted}
+
+
+def _participant(info: models.ParticipantInfo) -> dict:
+    return {
+        "sid": info.sid,
+        "identity": info.identity,
+        "name": info.name,
+        "state": _STATES.get(info.state, "UNKNOWN"),
+        "kind": _KINDS.get(info.kind, "UNKNOWN"),
+        "joined_at": info.joined_at,
+        "metadata": info.metadata,
+        "attributes": dict(info.attributes),
+        "is_publisher": info.is_publisher,
+    }

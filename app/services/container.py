@@ -13,6 +13,9 @@ class Services:
         self.database = database
 
     def close(self) -> None:
+        for name in ("sip", "livekit"):  # the SIP forwarder uses LiveKit: stop it first
+            if name in self.__dict__:
+                self.__dict__[name].close()
         self.database.dispose()
         if "recordings" in self.__dict__:
             self.recordings.close()
@@ -22,3 +25,15 @@ class Services:
         from app.services.recordings import Recordings
 
         return Recordings.from_settings(self.settings.recording)
+
+    @cached_property
+    def livekit(self):
+        from app.services.livekit import LiveKit
+
+        return LiveKit(self.settings.livekit)
+
+    @cached_property
+    def sip(self):
+        from app.services.sip import Sip
+
+        return Sip(self.settings, self.database, self.livekit)

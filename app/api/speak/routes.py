@@ -1,3 +1,84 @@
+import base64
+
+from flask import Response, current_app, jsonify, request
+
 from app.api.blueprint import Blueprint
+from app.api.speak.negotiation import AUDIO, accepted_audio_format, response_form
+from app.api.speak.schemas import SPEAK_JSON_RESPONSE, SpeakRequestSchema
+from app.services.tts import Pronunciation, SpeechOrder, SpeechResult
 
 blp = Blueprint("speak", __name__, description="One-shot text-to-speech")
+
+_ERRORS = {
+    "400": {"description": "Empty text, unknown provider, unsupported format, rate or speaking rate, text over "
+                           "the provider's limit, malformed JSON, or a request the provider rejected"},
+    "401": {"description": "Missing or wrong token (AUTH_REQUIRED=true)"},
+    "500": {"description": "Provider failure or missing provider credentials; the message names the provider"},
+}
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+_SUCCESS_DOC = {"200": {
+    "description": "The audio: raw bytes for `Accept: audio/*` or `application/octet-stream` (and for the nested "
+                   "form without a preference), JSON with base64 audio for `Accept: application/json` (and for "
+                   "the flat form without a preference). Without `audio_format`, a specific audio type in "
+                   "`Accept` chooses it.",
+    "content": {"application/json": {"schema": SPEAK_JSON_RESPONSE}, "audio/*": _BINARY,
+                "application/octet-stream": _BINARY},
+    "headers": {name: {"schema": {"type": "string"}}
+                for name in ("x-audio-format", "x-sample-rate", "x-voice-id", "x-provider", "X-Cache")},
+}}
+
+
+@blp.route("/speak", methods=["POST"])
+@blp.arguments(SpeakRequestSchema)
+@blp.doc(responses={**_SUCCESS_DOC, **_ERRORS})
+def speak(body):
+    """Synthesize text; identical requests are served from the synthesis cache."""
+    nested = body.get("tts_config") is not None
+    order = _order(body, accepted_audio_format(request.accept_mimetypes))
+    result = current_app.extensions["services"].speech.speak(order)
+    if response_form(request.accept_mimetypes, nested) == AUDIO:
+        response = Response(result.audio.data, mimetype=result.audio.content_type)
+    else:
+        response = jsonify({"metadata": _metadata(result), "audio": base64.b64encode(result.audio.data).decode()})
+    response.headers.update(_headers(result))
+    return response
+
+
+def _order(body: dict, accepted_format: str | None) -> SpeechOrder:
+    config = body.get("tts_config") or {}
+
+    def pick(name):
+        value = config.get(name)
+        return body.get(name) if value is None else value
+
+    auth = config.get("auth") or {}
+    return SpeechOrder(
+        text=body["text"],
+        provider=pick("provider"), voice_id=pick("voice_id"), model=pick("model"),
+        audio_format=pick("audio_format") or accepted_format, sample_rate=pick("sample_rate"),
+        speaking_rate=pick("speaking_rate"), voice_settings=pick("voice_settings"),
+        pronunciations=tuple(Pronunciation(p["word"], p["pronunciation"])
+                             for p in (config.get("pronunciations") or body.get("pronunciations") or [])),
+        api_key=auth.get("api_key"),
+        connect_timeout=config.get("connection_timeout"), request_timeout=config.get("request_timeout"),
+    )
+
+
+def _metadata(result: SpeechResult) -> dict:
+    return {
+        "provider": result.request.provider, "voice_id": result.request.voice_id, "model": result.request.model,
+        "audio_format": result.audio.audio_format, "sample_rate": result.audio.sample_rate,
+        "duration_ms": result.audio.duration_ms, "bytes": len(result.audio.data), "cached": result.cached,
+        "cache_key": result.cache_key,
+    }
+
+
+def _headers(result: SpeechResult) -> dict[str, str]:
+    # Spelled exactly so: the Python SDK hands users a case-sensitive dict of these headers.
+    return {
+        "x-audio-format": result.audio.audio_format,
+        "x-sample-rate": str(result.audio.sample_rate),
+        "x-voice-id": result.request.voice_id,
+        "x-provider": result.request.provider,
+        "X-Cache": "HIT" if result.cached else "MISS",
+    }

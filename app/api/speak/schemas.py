@@ -1,0 +1,75 @@
+"""The two request forms of POST /speak and the JSON response form."""
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from app.api.blueprint import RequestSchema, not_blank
+
+_FORMAT = "linear16, wav, mp3, ogg (opus), mulaw or flac (aliases: pcm, opus, ulaw)"
+
+
+class PronunciationSchema(RequestSchema):
+    word = fields.String(required=True, validate=not_blank, metadata={"example": "API"})
+    pronunciation = fields.String(required=True, metadata={"example": "A P I"})
+
+
+class ProviderAuthSchema(RequestSchema):
+    api_key = fields.String(validate=not_blank, metadata={"description": "This request's own provider key"})
+
+
+class TTSConfigSchema(RequestSchema):
+    provider = fields.String(metadata={"description": "local, deepgram or elevenlabs (default: "
+                                                      "TTS_DEFAULT_PROVIDER)", "example": "local"})
+    model = fields.String(metadata={"description": "Provider model; may be empty", "example": ""})
+    voice_id = fields.String(metadata={"description": "A voice id from GET /voices", "example": "gmw/en-US"})
+    speaking_rate = fields.Float(validate=validate.Range(min=0.25, max=4.0),
+                                 metadata={"description": "1.0 is normal speed", "example": 1.0})
+    audio_format = fields.String(metadata={"description": _FORMAT, "example": "wav"})
+    sample_rate = fields.Integer(strict=True, metadata={"description": "8000 to 48000", "example": 24000})
+    connection_timeout = fields.Float(validate=validate.Range(min=0, min_inclusive=False),
+                                      metadata={"description": "Seconds to connect to the provider"})
+    request_timeout = fields.Float(validate=validate.Range(min=0, min_inclusive=False),
+                                   metadata={"description": "Seconds to wait for the provider's answer"})
+    pronunciations = fields.List(fields.Nested(PronunciationSchema), load_default=list,
+                                 metadata={"description": "Words rewritten, in order, before synthesis"})
+    auth = fields.Nested(ProviderAuthSchema, metadata={"description": "Provider credentials for this request "
+                                                                      "instead of the server's"})
+    voice_settings = fields.Dict(keys=fields.String(),
+                                 metadata={"description": "Provider-specific voice settings"})
+
+
+class SpeakRequestSchema(RequestSchema):
+    """The flat form (REST guide) or the nested `tts_config` form (official SDKs); the nested one wins
+    where both give a field."""
+    text = fields.String(required=True, validate=not_blank, metadata={"example": "Welcome to Sayna"})
+    provider = fields.String(metadata={"example": "local"})
+    voice_id = fields.String(metadata={"example": "gmw/en-US"})
+    model = fields.String()
+    voice_settings = fields.Dict(keys=fields.String(), metadata={
+        "description": "Provider-specific overrides: elevenlabs stability, similarity_boost, style, "
+                       "use_speaker_boost, speed; local pitch (0-100)"})
+    audio_format = fields.String(metadata={"description": _FORMAT})
+    sample_rate = fields.Integer(strict=True)
+    speaking_rate = fields.Float(validate=validate.Range(min=0.25, max=4.0))
+    pronunciations = fields.List(fields.Nested(PronunciationSchema), load_default=list)
+    tts_config = fields.Nested(TTSConfigSchema, metadata={"description": "The SDKs' nested form"})
+
+
+# The JSON response form, as an OpenAPI schema: the view returns a ready Response (audio or JSON).
+SPEAK_JSON_RESPONSE = {
+    "type": "object",
+    "properties": {
+        "metadata": {"type": "object", "properties": {
+            "provider": {"type": "string", "example": "local"},
+            "voice_id": {"type": "string", "example": "en-us"},
+            "model": {"type": "string", "example": "espeak-ng"},
+            "audio_format": {"type": "string", "example": "wav"},
+            "sample_rate": {"type": "integer", "example": 24000},
+            "duration_ms": {"type": "integer", "example": 1234},
+            "bytes": {"type": "integer", "example": 59262},
+            "cached": {"type": "boolean", "example": False},
+            "cache_key": {"type": "string", "description": "sha256 of the text and every audio-changing field"},
+        }},
+        "audio": {"type": "string", "format": "byte", "description": "The audio, base64"},
+    },
+}

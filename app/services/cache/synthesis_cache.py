@@ -1,0 +1,348 @@
+"""The synthesis cache: audio files under CACHE_PATH, indexed in SQL (`cache_entries`).
+
+- A hit is served only when the file's sha256 matches the index; a corrupted or missing file is dropped
+  and the audio synthesized again.
+- Entries expire after CACHE_TTL_SECONDS (0: never); the total size stays under CACHE_MAX_BYTES (0: no
+  cap) by evicting the least recently used.
+- Identical concurrent misses make one provider call: the others wait for the key's single-flight lock,
+  then find the entry in the index.
+- Hits do not write to the database one by one: hit counts and last-use times are gathered in memory and
+  written at most once a second, so a hit costs one indexed read (or none, when this process already
+  knows the entry: the checksum still guards every byte served).
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.db import Database
+from app.db.models import CacheEntry
+from app.services.cache.files import AudioFiles
+from app.services.cache.flight import SingleFlight
+from app.services.tts.audio import FILE_EXTENSIONS, Audio
+from app.settings import CacheSettings
+
+log = logging.getLogger("app.cache")
+
+_TOUCH_FLUSH_SECONDS = 1.0
+_MEMO_SIZE = 4096
+_CAP_CHECK_SECONDS = 1.0
+_STALE_FILE_SECONDS = 3600
+_ORPHAN_GRACE_SECONDS = 60  # a file is written just before its index row: do not race a writer
+_TABLE = CacheEntry.__table__
+
+
+@dataclass(frozen=True)
+class EntryLabel:
+    """What the index records about an entry besides its audio."""
+    provider: str
+    voice_id: str
+    model: str
+
+
+@dataclass(frozen=True)
+class _Row:
+    key: str
+    provider: str
+    audio_format: str
+    sample_rate: int
+    size_bytes: int
+    duration_ms: int
+    checksum: str
+    expires_at: float | None  # unix seconds
+
+
+class SynthesisCache:
+    def __init__(self, settings: CacheSettings, database: Database, clock: Callable[[], float] = time.time):
+        self.settings = settings
+        self.database = database
+        self.clock = clock
+        self.files = AudioFiles(settings.path)
+        self.flight = SingleFlight(settings.path / ".locks")
+        self._memo: OrderedDict[str, _Row] = OrderedDict()
+        self._memo_lock = threading.Lock()
+        self._touches: dict[str, tuple[int, float]] = {}
+        self._touch_lock = threading.Lock()
+        self._last_flush = clock()
+        self._last_cap_check = 0.0
+        self._bytes_since_cap_check = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.settings.enabled
+
+    # --- serving -----------------------------------------------------------------------------------
+
+    def get_or_synthesize(self, key: str, label: EntryLabel, produce: Callable[[], Audio]) -> tuple[Audio, bool]:
+        """(audio, served from cache). `produce` runs at most once per key at a time on this host; what it
+        raises propagates and nothing is cached."""
+        if not self.enabled:
+            return produce(), False
+        audio = self.lookup(key)
+        if audio is not None:
+            return audio, True
+        with self.flight.exclusive(key):
+            audio = self.lookup(key)  # the holder before us may have just stored it
+            if audio is not None:
+                return audio, True
+            audio = produce()
+            self._store(key, label, audio)
+        self._enforce_cap_if_due(len(audio.data))
+        return audio, False
+
+    def lookup(self, key: str) -> Audio | None:
+        row = self._memo_get(key)
+        if row is not None:
+            audio, _ = self._load(row)
+            if audio is not None:
+                self._touch(key)
+                return audio
+            self._memo_pop(key)  # changed or removed by another process: ask the index
+        row = self._read_row(key)
+        if row is None:
+            return None
+        audio, problem = self._load(row)
+        if audio is None:
+            log.info("cache entry %s dropped: %s", key, problem)
+            self._drop([(row.key, row.audio_format)])
+            return None
+        self._memo_put(row)
+        self._touch(key)
+        return audio
+
+    def _load(self, row: _Row) -> tuple[Audio | None, str]:
+        if row.expires_at is not None and row.expires_at <= self.clock():
+            return None, "expired"
+        data = self.files.read(row.key, FILE_EXTENSIONS[row.audio_format])
+        if data is None:
+            return None, "file missing"
+        if hashlib.sha256(data).hexdigest() != row.checksum:
+            return None, "checksum mismatch (corrupted file)"
+        return Audio(data, row.audio_format, row.sample_rate, row.duration_ms), ""
+
+    def _read_row(self, key: str) -> _Row | None:
+        try:
+            with self.database.session() as session:
+                entry = session.get(CacheEntry, key)
+                return _row(entry) if entry is not None else None
+        except SQLAlchemyError:
+            log.warning("cache index unreadable; serving without cache", exc_info=True)
+            return None
+
+    def _store(self, key: str, label: EntryLabel, audio: Audio) -> None:
+        """Best effort: a cache that cannot write must not fail the request that produced the audio."""
+        if not audio.data:
+            return
+        now = self.clock()
+        row = _Row(key, label.provider, audio.audio_format, audio.sample_rate, len(audio.data), audio.duration_ms,
+                   hashlib.sha256(audio.data).hexdigest(),
+                   now + self.settings.ttl_seconds if self.settings.ttl_seconds else None)
+        try:
+            self.files.write(key, FILE_EXTENSIONS[audio.audio_format], audio.data)
+            with self.database.session() as session:
+                session.merge(CacheEntry(
+                    key=key, provider=label.provider, voice_id=label.voice_id[:255], model=label.model[:255],
+                    audio_format=row.audio_format, sample_rate=row.sample_rate, size_bytes=row.size_bytes,
+                    duration_ms=row.duration_ms, checksum=row.checksum, created_at=_datetime(now),
+                    last_used_at=_datetime(now), hits=0,
+                    expires_at=_datetime(row.expires_at) if row.expires_at is not None else None,
+                ))
+        except (OSError, SQLAlchemyError):
+            log.warning("could not store cache entry %s", key, exc_info=True)
+            return
+        self._memo_put(row)
+
+    # --- in-process memo of index rows ---------------------------------------------------------------
+
+    def _memo_get(self, key: str) -> _Row | None:
+        with self._memo_lock:
+            return self._memo.get(key)
+
+    def _memo_put(self, row: _Row) -> None:
+        with self._memo_lock:
+            self._memo[row.key] = row
+            self._memo.move_to_end(row.key)
+            while len(self._memo) > _MEMO_SIZE:
+                self._memo.popitem(last=False)
+
+    def _memo_pop(self, *keys: str) -> None:
+        with self._memo_lock:
+            for key in keys:
+                self._memo.pop(key, None)
+
+    # --- usage bookkeeping ---------------------------------------------------------------------------
+
+    def _touch(self, key: str) -> None:
+        now = self.clock()
+        with self._touch_lock:
+            count, _ = self._touches.get(key, (0, 0.0))
+            self._touches[key] = (count + 1, now)
+            due = now - self._last_flush >= _TOUCH_FLUSH_SECONDS
+        if due:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the gathered hit counts and last-use times to the index."""
+        with self._touch_lock:
+            pending, self._touches = self._touches, {}
+            self._last_flush = self.clock()
+        if not pending:
+            return
+        statement = _TABLE.update().where(_TABLE.c.key == bindparam("k")).values(
+            hits=_TABLE.c.hits + bindparam("n"), last_used_at=bindparam("t"))
+        try:
+            with self.database.session() as session:
+                session.connection().execute(statement, [
+                    {"k": key, "n": count, "t": _datetime(used)} for key, (count, used) in pending.items()])
+        except SQLAlchemyError:
+            log.warning("could not record %d cache hits", len(pending), exc_info=True)
+
+    # --- eviction and maintenance --------------------------------------------------------------------
+
+    def _enforce_cap_if_due(self, stored_bytes: int) -> None:
+        cap = self.settings.max_bytes
+        if not cap:
+            return
+        self._bytes_since_cap_check += stored_bytes
+        now = self.clock()
+        if self._bytes_since_cap_check < cap // 100 and now - self._last_cap_check < _CAP_CHECK_SECONDS:
+            return
+        self._bytes_since_cap_check, self._last_cap_check = 0, now
+        try:
+            self.enforce_cap()
+        except SQLAlchemyError:
+            log.warning("cache size check failed", exc_info=True)
+
+    def enforce_cap(self) -> tuple[int, int]:
+        """Evict least recently used entries until the total size is within CACHE_MAX_BYTES.
+        Returns (entries evicted, bytes freed)."""
+        cap = self.settings.max_bytes
+        if not cap:
+            return 0, 0
+        self.flush()
+        with self.database.session() as session:
+            total = session.execute(select(func.coalesce(func.sum(CacheEntry.size_bytes), 0))).scalar_one()
+            if total <= cap:
+                return 0, 0
+            victims, freed = [], 0
+            rows = session.execute(select(CacheEntry.key, CacheEntry.audio_format, CacheEntry.size_bytes)
+                                   .order_by(CacheEntry.last_used_at, CacheEntry.created_at))
+            for key, audio_format, size in rows:
+                if total - freed <= cap:
+                    break
+                victims.append((key, audio_format))
+                freed += size
+        self._drop(victims)
+        if victims:
+            log.info("cache over its %d byte cap: evicted %d entries (%d bytes)", cap, len(victims), freed)
+        return len(victims), freed
+
+    def _drop(self, entries: list[tuple[str, str]]) -> None:
+        """Remove index rows, then files (a reader that still finds a file checks it against the index)."""
+        if not entries:
+            return
+        keys = [key for key, _ in entries]
+        self._memo_pop(*keys)
+        with self.database.session() as session:
+            for start in range(0, len(keys), 500):
+                session.execute(delete(CacheEntry).where(CacheEntry.key.in_(keys[start:start + 500])))
+        for key, audio_format in entries:
+            self.files.delete(key, FILE_EXTENSIONS.get(audio_format, audio_format))
+
+    def clear(self, provider: str | None = None) -> tuple[int, int]:
+        """Remove every entry, or those of one provider. Returns (entries, bytes)."""
+        self.flush()
+        query = select(CacheEntry.key, CacheEntry.audio_format, CacheEntry.size_bytes)
+        if provider:
+            query = query.where(CacheEntry.provider == provider)
+        with self.database.session() as session:
+            rows = session.execute(query).all()
+        self._drop([(key, audio_format) for key, audio_format, _ in rows])
+        if provider is None:
+            for path in self.files.audio_files():  # files whose index row was lost
+                path.unlink(missing_ok=True)
+        return len(rows), sum(size for _, _, size in rows)
+
+    def prune(self) -> dict[str, int]:
+        """Expired entries, entries whose file is gone, files without an entry, leftovers of crashed
+        writes, and whatever is over the size cap."""
+        self.flush()
+        now = self.clock()
+        with self.database.session() as session:
+            rows = session.execute(select(CacheEntry.key, CacheEntry.audio_format, CacheEntry.expires_at)).all()
+        expired = [(k, f) for k, f, expires in rows if expires is not None and _timestamp(expires) <= now]
+        expired_keys = {k for k, _ in expired}
+        missing = [(k, f) for k, f, _ in rows
+                   if k not in expired_keys and not self.files.path(k, FILE_EXTENSIONS.get(f, f)).is_file()]
+        self._drop(expired + missing)
+        indexed = {k for k, _, _ in rows}
+        orphans = 0
+        for path in self.files.audio_files():
+            if path.name.split(".")[0] not in indexed and path.stat().st_mtime < now - _ORPHAN_GRACE_SECONDS:
+                path.unlink(missing_ok=True)
+                orphans += 1
+        evicted, freed = self.enforce_cap()
+        return {
+            "expired": len(expired), "missing_files": len(missing), "orphan_files": orphans,
+            "evicted": evicted, "evicted_bytes": freed,
+            "temp_files": self.files.remove_stale_temp_files(_STALE_FILE_SECONDS),
+            "lock_files": self.flight.remove_stale_lock_files(_STALE_FILE_SECONDS),
+        }
+
+    def stats(self) -> dict:
+        self.flush()
+        now = _datetime(self.clock())
+        with self.database.session() as session:
+            per_provider = session.execute(
+                select(CacheEntry.provider, func.count(), func.coalesce(func.sum(CacheEntry.size_bytes), 0),
+                       func.coalesce(func.sum(CacheEntry.hits), 0))
+                .group_by(CacheEntry.provider).order_by(CacheEntry.provider)).all()
+            expired = session.execute(select(func.count()).select_from(CacheEntry)
+                                      .where(CacheEntry.expires_at <= now)).scalar_one()
+            oldest, newest = session.execute(select(func.min(CacheEntry.created_at),
+                                                    func.max(CacheEntry.created_at))).one()
+        return {
+            "enabled": self.enabled,
+            "path": str(self.settings.path),
+            "entries": sum(count for _, count, _, _ in per_provider),
+            "bytes": int(sum(size for _, _, size, _ in per_provider)),
+            "hits": int(sum(hits for _, _, _, hits in per_provider)),
+            "expired": expired,
+            "max_bytes": self.settings.max_bytes,
+            "ttl_seconds": self.settings.ttl_seconds,
+            "oldest": _iso(oldest),
+            "newest": _iso(newest),
+            "providers": {provider: {"entries": count, "bytes": int(size), "hits": int(hits)}
+                          for provider, count, size, hits in per_provider},
+        }
+
+    def close(self) -> None:
+        self.flush()
+
+
+def _row(entry: CacheEntry) -> _Row:
+    return _Row(entry.key, entry.provider, entry.audio_format, entry.sample_rate, entry.size_bytes,
+                entry.duration_ms, entry.checksum,
+                _timestamp(entry.expires_at) if entry.expires_at is not None else None)
+
+
+def _datetime(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, timezone.utc)
+
+
+def _timestamp(value: datetime) -> float:
+    # SQLite hands back naive datetimes; every value we write is UTC.
+    return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).timestamp()
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).isoformat()

@@ -1,0 +1,121 @@
+"""Audio formats we deliver, and conversion from 16-bit PCM into each of them.
+
+soundfile's wheel bundles libsndfile with FLAC, Ogg/Opus and LAME, so no system binary is needed; soxr
+resamples. Opus only accepts 8/12/16/24/48 kHz and MPEG audio a fixed list of rates, so other rates are
+refused for those formats rather than silently changed.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+import soundfile
+import soxr
+
+LINEAR16, WAV, MP3, OGG, MULAW, FLAC = "linear16", "wav", "mp3", "ogg", "mulaw", "flac"
+FORMATS = (LINEAR16, WAV, MP3, OGG, MULAW, FLAC)
+_ALIASES = {"pcm": LINEAR16, "opus": OGG, "ogg_opus": OGG, "ulaw": MULAW, "mpeg": MP3}
+
+MIN_RATE, MAX_RATE = 8_000, 48_000
+_RATES = {
+    MP3: (8_000, 11_025, 12_000, 16_000, 22_050, 24_000, 32_000, 44_100, 48_000),
+    OGG: (8_000, 12_000, 16_000, 24_000, 48_000),
+}
+_DEFAULT_RATES = {MULAW: 8_000, OGG: 48_000}
+DEFAULT_FORMAT, DEFAULT_RATE = LINEAR16, 24_000
+
+CONTENT_TYPES = {
+    LINEAR16: "audio/pcm", WAV: "audio/wav", MP3: "audio/mpeg", OGG: "audio/ogg", MULAW: "audio/basic",
+    FLAC: "audio/flac",
+}
+# Media types a client may name in `Accept` to choose the format when the body does not.
+_MEDIA_TYPES = {
+    "audio/pcm": LINEAR16, "audio/l16": LINEAR16, "audio/wav": WAV, "audio/wave": WAV, "audio/x-wav": WAV,
+    "audio/mpeg": MP3, "audio/mp3": MP3, "audio/ogg": OGG, "audio/opus": OGG, "audio/basic": MULAW,
+    "audio/mulaw": MULAW, "audio/x-mulaw": MULAW, "audio/flac": FLAC, "audio/x-flac": FLAC,
+}
+FILE_EXTENSIONS = {LINEAR16: "pcm", WAV: "wav", MP3: "mp3", OGG: "ogg", MULAW: "ulaw", FLAC: "flac"}
+
+_SOUNDFILE_TYPES = {
+    WAV: ("WAV", "PCM_16"), MP3: ("MP3", "MPEG_LAYER_III"), OGG: ("OGG", "OPUS"), FLAC: ("FLAC", "PCM_16"),
+    MULAW: ("RAW", "ULAW"),
+}
+
+
+class UnsupportedAudio(ValueError):
+    """A format or sample rate we cannot deliver; the message says what is allowed."""
+
+
+@dataclass(frozen=True)
+class Audio:
+    data: bytes
+    audio_format: str
+    sample_rate: int
+    duration_ms: int
+
+    @property
+    def content_type(self) -> str:
+        return CONTENT_TYPES[self.audio_format]
+
+
+def canonical_format(name: str) -> str:
+    value = name.strip().lower()
+    value = _ALIASES.get(value, value)
+    if value not in FORMATS:
+        raise UnsupportedAudio(f"audio_format '{name}' is not supported (expected one of {', '.join(FORMATS)})")
+    return value
+
+
+def format_for_media_type(media_type: str) -> str | None:
+    return _MEDIA_TYPES.get(media_type.strip().lower())
+
+
+def default_rate(audio_format: str) -> int:
+    return _DEFAULT_RATES.get(audio_format, DEFAULT_RATE)
+
+
+def check_rate(audio_format: str, rate: int) -> None:
+    allowed = _RATES.get(audio_format)
+    if allowed is not None and rate not in allowed:
+        raise UnsupportedAudio(
+            f"sample_rate {rate} is not supported for {audio_format} (expected one of {', '.join(map(str, allowed))})")
+    if not MIN_RATE <= rate <= MAX_RATE:
+        raise UnsupportedAudio(f"sample_rate {rate} is not supported (expected {MIN_RATE} to {MAX_RATE})")
+
+
+def from_pcm(pcm: bytes, pcm_rate: int, audio_format: str, rate: int) -> Audio:
+    """Encode mono s16le PCM at `pcm_rate` as `audio_format` at `rate`."""
+    samples = np.frombuffer(pcm, dtype="<i2")
+    if pcm_rate != rate and samples.size:
+        samples = soxr.resample(samples, pcm_rate, rate, quality="HQ")
+    duration_ms = round(samples.size * 1000 / rate)
+    if audio_format == LINEAR16:
+        return Audio(samples.astype("<i2", copy=False).tobytes(), audio_format, rate, duration_ms)
+    container, subtype = _SOUNDFILE_TYPES[audio_format]
+    buffer = io.BytesIO()
+    soundfile.write(buffer, samples, rate, format=container, subtype=subtype,
+                    endian="FILE" if container != "RAW" else "LITTLE")
+    return Audio(buffer.getvalue(), audio_format, rate, duration_ms)
+
+
+def measured(data: bytes, audio_format: str, rate: int) -> Audio:
+    """Audio produced natively by a provider, with its duration read from the bytes."""
+    if audio_format == LINEAR16:
+        frames = len(data) // 2
+    elif audio_format == MULAW:
+        frames = len(data)
+    else:
+        try:
+            frames = soundfile.info(io.BytesIO(data)).frames
+        except (RuntimeError, soundfile.LibsndfileError):
+            frames = 0
+    return Audio(data, audio_format, rate, round(frames * 1000 / rate))
+
+
+def to_pcm(data: bytes, audio_format: str) -> tuple[bytes, int]:
+    """Decode a container format (wav, flac, ogg, mp3) back to s16le PCM and its rate."""
+    samples, rate = soundfile.read(io.BytesIO(data), dtype="int16", always_2d=False)
+    if samples.ndim > 1:
+        samples = samples[:, 0]
+    return samples.astype("<i2", copy=False).tobytes(), rate

@@ -1,0 +1,52 @@
+"""What a caller asks for (`SpeechOrder`) and the fully resolved request a provider receives."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Pronunciation:
+    word: str
+    pronunciation: str
+
+
+@dataclass(frozen=True)
+class SpeechOrder:
+    """A request as the API or the CLI received it: every field but `text` may be left to defaults."""
+    text: str
+    provider: str | None = None
+    voice_id: str | None = None
+    model: str | None = None
+    audio_format: str | None = None
+    sample_rate: int | None = None
+    speaking_rate: float | None = None
+    voice_settings: dict[str, Any] | None = None
+    pronunciations: tuple[Pronunciation, ...] = ()
+    api_key: str | None = field(default=None, repr=False)  # per-request provider credentials
+    connect_timeout: float | None = None
+    request_timeout: float | None = None
+
+
+@dataclass(frozen=True)
+class SpeechRequest:
+    """A request with every default applied and the pronunciations already rewritten into `text`."""
+    text: str
+    provider: str
+    voice_id: str
+    model: str
+    audio_format: str
+    sample_rate: int
+    speaking_rate: float = 1.0
+    voice_settings: dict[str, Any] = field(default_factory=dict)
+    api_key: str | None = field(default=None, repr=False)
+    connect_timeout: float | None = None
+    request_timeout: float | None = None
+
+
+def apply_pronunciations(text: str, pronunciations: tuple[Pronunciation, ...]) -> str:
+    """Plain, case-sensitive substring replacement in list order, as the upstream server does."""
+    for item in pronunciations:
+        if item.word:
+            text = text.replace(item.word, item.pronunciation)
+    return text

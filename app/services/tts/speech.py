@@ -1,0 +1,65 @@
+"""`SpeechService.speak`: validate a speech order, apply defaults and pronunciations, and serve it from
+the synthesis cache or the provider."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.errors import BadRequest
+from app.services.cache.keys import synthesis_key
+from app.services.cache.synthesis_cache import EntryLabel, SynthesisCache
+from app.services.tts import audio
+from app.services.tts.audio import Audio, UnsupportedAudio
+from app.services.tts.provider import SpeechProvider
+from app.services.tts.request import SpeechOrder, SpeechRequest, apply_pronunciations
+
+
+@dataclass(frozen=True)
+class SpeechResult:
+    audio: Audio
+    request: SpeechRequest
+    cached: bool
+    cache_key: str
+
+
+class SpeechService:
+    def __init__(self, default_provider: str, providers: dict[str, SpeechProvider], cache: SynthesisCache):
+        self.default_provider = default_provider
+        self.providers = providers
+        self.cache = cache
+
+    def resolve(self, order: SpeechOrder) -> tuple[SpeechProvider, SpeechRequest]:
+        """The provider and the fully resolved request, or BadRequest naming what is wrong."""
+        if not order.text or not order.text.strip():
+            raise BadRequest("text cannot be empty", code="empty_text")
+        slug = (order.provider or self.default_provider).strip().lower()
+        provider = self.providers.get(slug)
+        if provider is None:
+            raise BadRequest(f"unsupported provider '{slug}' (expected one of {', '.join(self.providers)})",
+                             code="unsupported_provider")
+        try:
+            audio_format = audio.canonical_format(order.audio_format or audio.DEFAULT_FORMAT)
+            sample_rate = order.sample_rate or audio.default_rate(audio_format)
+            audio.check_rate(audio_format, sample_rate)
+        except UnsupportedAudio as exc:
+            raise BadRequest(str(exc), code="unsupported_audio_format") from None
+        voice_id, model = provider.resolve_voice(order.voice_id or None, order.model or None)
+        request = SpeechRequest(
+            text=apply_pronunciations(order.text, order.pronunciations),
+            provider=slug, voice_id=voice_id, model=model, audio_format=audio_format, sample_rate=sample_rate,
+            speaking_rate=1.0 if order.speaking_rate is None else float(order.speaking_rate),
+            voice_settings=dict(order.voice_settings or {}), api_key=order.api_key,
+            connect_timeout=order.connect_timeout, request_timeout=order.request_timeout,
+        )
+        provider.check(request)
+        return provider, request
+
+    def speak(self, order: SpeechOrder) -> SpeechResult:
+        provider, request = self.resolve(order)
+        key = synthesis_key(request)
+        label = EntryLabel(provider=request.provider, voice_id=request.voice_id, model=request.model)
+        result, cached = self.cache.get_or_synthesize(key, label, lambda: provider.synthesize(request))
+        return SpeechResult(result, request, cached, key)
+
+    def close(self) -> None:
+        for provider in self.providers.values():
+            provider.close()

@@ -16,6 +16,9 @@ class Services:
         for name in ("sip", "livekit"):  # the SIP forwarder uses LiveKit: stop it first
             if name in self.__dict__:
                 self.__dict__[name].close()
+        for name in ("voices", "speech", "cache"):  # the cache writes its pending hit counts: before dispose
+            if name in self.__dict__:
+                self.__dict__[name].close()
         self.database.dispose()
         if "recordings" in self.__dict__:
             self.recordings.close()
@@ -37,3 +40,23 @@ class Services:
         from app.services.sip import Sip
 
         return Sip(self.settings, self.database, self.livekit)
+
+    @cached_property
+    def cache(self):
+        from app.services.cache import SynthesisCache
+
+        return SynthesisCache(self.settings.cache, self.database)
+
+    @cached_property
+    def speech(self):
+        from app.services.tts import SpeechService
+        from app.services.tts.registry import build_providers
+
+        return SpeechService(self.settings.tts.default_provider, build_providers(self.settings.tts), self.cache)
+
+    @cached_property
+    def voices(self):
+        from app.services.tts import VoiceCatalog
+
+        return VoiceCatalog(self.speech.providers, ttl_seconds=self.settings.tts.voices_ttl_seconds,
+                            stale_seconds=self.settings.tts.voices_stale_seconds)

@@ -44,7 +44,7 @@ def plan_download(info: RecordingInfo, request: DownloadRequest) -> tuple[int, B
     if request.if_range and not _if_range_holds(info, request.if_range):
         return 200, None
     parsed = parse_range_header(request.range)
-    if parsed is None or len(parsed.ranges) != 1:
+    if parsed is None or parsed.units != "bytes" or len(parsed.ranges) != 1:
         return 200, None
     bounds = parsed.range_for_length(info.size)
     if bounds is None:

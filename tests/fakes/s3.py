@@ -1,0 +1,95 @@
+"""A real S3 server on 127.0.0.1 for tests: moto in server mode, spoken to over HTTP through boto3
+exactly as production does, with a log of every request it received (to prove that some requests
+never reach the storage)."""
+from __future__ import annotations
+
+import threading
+import uuid
+
+import boto3
+import pytest
+from botocore.config import Config
+from moto.server import ThreadedMotoServer
+
+REGION = "us-east-1"
+ACCESS_KEY = "test-access-key"
+SECRET_KEY = "test-secret-key"
+
+
+class _RequestLog:
+    """WSGI middleware recording (method, path) of each request before moto answers it."""
+
+    def __init__(self, app, entries: list[tuple[str, str]]):
+        self.app = app
+        self.entries = entries
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        with self.lock:
+            self.entries.append((environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")))
+        return self.app(environ, start_response)
+
+
+class S3Server:
+    def __init__(self):
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.requests: list[tuple[str, str]] = []
+        self.url = ""
+        self._client = None
+
+    def start(self) -> "S3Server":
+        self._moto.start()
+        werkzeug_server = self._moto._server  # the server object moto serves from; its app is looked up per request
+        werkzeug_server.app = _RequestLog(werkzeug_server.app, self.requests)
+        host, port = self._moto.get_host_and_port()
+        self.url = f"http://{host}:{port}"
+        return self
+
+    def stop(self) -> None:
+        if self._client is not None:
+            self._client.close()
+        self._moto.stop()
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = boto3.session.Session().client(
+                "s3", endpoint_url=self.url, region_name=REGION, aws_access_key_id=ACCESS_KEY,
+                aws_secret_access_key=SECRET_KEY, config=Config(s3={"addressing_style": "path"}),
+            )
+        return self._client
+
+    def new_bucket(self) -> str:
+        name = f"recordings-{uuid.uuid4().hex[:12]}"
+        self.client.create_bucket(Bucket=name)
+        return name
+
+    def put(self, bucket: str, key: str, data: bytes, owner: str | None = None) -> None:
+        metadata = {"auth_id": owner} if owner else {}
+        self.client.put_object(Bucket=bucket, Key=key, Body=data, ContentType="audio/ogg", Metadata=metadata)
+
+    def requests_to(self, bucket: str) -> list[tuple[str, str]]:
+        return [entry for entry in list(self.requests) if entry[1].startswith(f"/{bucket}/")]
+
+    def env(self, bucket: str, endpoint: str | None = None) -> dict[str, str]:
+        """The settings that point the app at `bucket` on this server."""
+        return {
+            "RECORDING_BACKEND": "s3", "RECORDING_S3_ENDPOINT": endpoint or self.url, "RECORDING_S3_BUCKET": bucket,
+            "RECORDING_S3_REGION": REGION, "RECORDING_S3_ACCESS_KEY": ACCESS_KEY,
+            "RECORDING_S3_SECRET_KEY": SECRET_KEY, "RECORDING_S3_FORCE_PATH_STYLE": "true",
+        }
+
+
+def refusing_s3_app(environ, start_response):
+    """An S3 endpoint that refuses every request, as a store with revoked credentials does."""
+    body = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
+            b"<Message>Access Denied</Message><RequestId>0</RequestId></Error>")
+    start_response("403 Forbidden", [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))])
+    return [b"" if environ["REQUEST_METHOD"] == "HEAD" else body]
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    server = S3Server().start()
+    yield server
+    server.stop()

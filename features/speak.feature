@@ -1,0 +1,301 @@
+Feature: Speak
+  POST /speak turns text into audio. Out of the box it uses the built-in offline voice, which needs no
+  key; Deepgram and ElevenLabs speak when their keys are configured. The request comes in two forms: the
+  flat form of the REST guide ("text", "provider", "voice_id", ...) and the nested form the official SDKs
+  send ("text" plus "tts_config"). The answer is JSON with base64 audio, or the audio itself, as the client
+  asks through its Accept header. Identical requests are synthesized once and then served from the cache.
+
+  Rule: The offline voice speaks out of the box
+
+    Scenario: The flat form answers JSON with the audio in base64
+      Given the server runs on its embedded defaults
+      When I ask to speak "Welcome to Sayna"
+      Then the response status is 200
+      And I receive JSON whose audio is speech in "linear16" at 24000 Hz
+      And the response field "metadata.provider" is "local"
+      And the response field "metadata.voice_id" is "en-us"
+      And the response field "metadata.cached" is "False"
+      And the audio headers say "linear16" at "24000" Hz by "local" with voice "en-us"
+
+    Scenario: A client that asks for a WAV file receives a playable WAV
+      Given the server runs on its embedded defaults
+      When I ask to speak "Welcome to Sayna" accepting "audio/wav"
+      Then the response status is 200
+      And I receive a playable "audio/wav" file of speech at 24000 Hz
+
+    Scenario: The nested form of the SDKs answers the audio itself
+      Given the server runs on its embedded defaults
+      When I POST "/speak" with the JSON body:
+        """
+        {"text": "Welcome to Sayna",
+         "tts_config": {"provider": "local", "model": "", "voice_id": null, "speaking_rate": 1.0,
+                        "audio_format": null, "sample_rate": null, "connection_timeout": null,
+                        "request_timeout": null, "pronunciations": [], "auth": null}}
+        """
+      Then the response status is 200
+      And I receive "audio/pcm" audio bytes
+      And the audio headers say "linear16" at "24000" Hz by "local" with voice "en-us"
+
+    Scenario: The nested form answers JSON when the client asks for JSON
+      Given the server runs on its embedded defaults
+      When I POST "/speak" accepting "application/json" with the JSON body:
+        """
+        {"text": "Welcome to Sayna", "tts_config": {"provider": "local", "model": ""}}
+        """
+      Then the response status is 200
+      And I receive JSON whose audio is speech in "linear16" at 24000 Hz
+
+    Scenario: The flat form answers the audio itself when the client asks for bytes
+      Given the server runs on its embedded defaults
+      When I POST "/speak" accepting "application/octet-stream" with the JSON body:
+        """
+        {"text": "Welcome to Sayna", "audio_format": "wav", "sample_rate": 16000}
+        """
+      Then the response status is 200
+      And I receive a playable "audio/wav" file of speech at 16000 Hz
+
+    Scenario Outline: Every audio format is delivered
+      Given the server runs on its embedded defaults
+      When I POST "/speak" accepting "audio/*" with the JSON body:
+        """
+        {"text": "Your call is important to us", "audio_format": "<format>", "sample_rate": <rate>}
+        """
+      Then the response status is 200
+      And I receive "<content type>" audio bytes
+      And the audio headers say "<format>" at "<rate>" Hz by "local" with voice "en-us"
+
+      Examples:
+        | format   | rate  | content type |
+        | linear16 | 8000  | audio/pcm    |
+        | wav      | 44100 | audio/wav    |
+        | mp3      | 22050 | audio/mpeg   |
+        | ogg      | 48000 | audio/ogg    |
+        | mulaw    | 8000  | audio/basic  |
+        | flac     | 32000 | audio/flac   |
+
+    Scenario: Another offline voice can be chosen from the catalog
+      Given the server runs on its embedded defaults
+      When I POST "/speak" with the JSON body:
+        """
+        {"text": "Good morning", "voice_id": "gmw/en-US+f3"}
+        """
+      Then the response status is 200
+      And the response field "metadata.voice_id" is "gmw/en-US+f3"
+
+  Rule: Identical requests are synthesized once
+
+    Scenario: The second identical request is served from the cache
+      Given Deepgram is available
+      When I ask Deepgram to speak "Welcome to Sayna"
+      Then the response status is 200
+      And the response was synthesized
+      When I ask Deepgram to speak "Welcome to Sayna"
+      Then the response status is 200
+      And the response was served from the cache
+      And the response field "metadata.cached" is "True"
+      And Deepgram was called 1 time
+
+    Scenario: A different voice is a different recording
+      Given Deepgram is available
+      When I ask Deepgram to speak "Welcome to Sayna" with the voice "aura-2-thalia-en"
+      And I ask Deepgram to speak "Welcome to Sayna" with the voice "aura-2-zeus-en"
+      Then the response was synthesized
+      And Deepgram was called 2 times
+
+    Scenario: Timeouts do not change the recording
+      Given Deepgram is available
+      When I POST "/speak" with the JSON body:
+        """
+        {"text": "Please hold", "tts_config": {"provider": "deepgram", "model": "", "request_timeout": 30}}
+        """
+      And I POST "/speak" with the JSON body:
+        """
+        {"text": "Please hold", "tts_config": {"provider": "deepgram", "model": "", "request_timeout": 60}}
+        """
+      Then the response was served from the cache
+      And Deepgram was called 1 time
+
+    Scenario: With caching switched off every request reaches the provider
+      Given Deepgram is available
+      And the setting CACHE_ENABLED is "false"
+      When I ask Deepgram to speak "Welcome to Sayna"
+      And I ask Deepgram to speak "Welcome to Sayna"
+      Then the response was synthesized
+      And Deepgram was called 2 times
+
+    Scenario: A damaged cache file is never served and the audio is synthesized again
+      Given Deepgram is available
+      When I ask Deepgram to speak "Welcome to Sayna"
+      And the cached audio file is damaged on disk
+      And I ask Deepgram to speak "Welcome to Sayna"
+      Then the response status is 200
+      And the response was synthesized
+      And Deepgram was called 2 times
+
+    Scenario: A failed synthesis is not cached
+      Given Deepgram is available
+      And Deepgram fails 3 times in a row with status 503
+      When I ask Deepgram to speak "Welcome to Sayna"
+      Then the response status is 500
+      When I ask Deepgram to speak "Welcome to Sayna"
+      Then the response status is 200
+      And the response was synthesized
+
+  Rule: Providers receive explicit, complete requests
+
+    Scenario: Deepgram is asked for the exact encoding, container and rate, and the words are rewritten first
+      Given Deepgram is available
+      When I POST "/speak" with the JSON body:
+        """
+        {"text": "Welcome to Sayna",
+         "tts_config": {"provider": "deepgram", "model": "", "voice_id": "aura-2-zeus-en", "audio_format": "linear16",
+                        "sample_rate": 16000, "pronunciations": [{"word": "Sayna", "pronunciation": "Say nah"}]}}
+        """
+      Then the response status is 200
+      And Deepgram was asked with "model=aura-2-zeus-en&encoding=linear16&container=none&sample_rate=16000"
+      And Deepgram was asked to say "Welcome to Say nah" with its key
+      And the audio headers say "linear16" at "16000" Hz by "deepgram" with voice "aura-2-zeus-en"
+
+    Scenario: ElevenLabs receives the voice and its settings
+      Given ElevenLabs is available
+      When I POST "/speak" with the JSON body:
+        """
+        {"text": "Welcome to Sayna", "provider": "elevenlabs", "voice_id": "21m00Tcm4TlvDq8ikWAM",
+         "voice_settings": {"stability": 0.4, "similarity_boost": 0.8}, "audio_format": "wav", "sample_rate": 16000}
+        """
+      Then the response status is 200
+      And ElevenLabs was asked for voice "21m00Tcm4TlvDq8ikWAM" in "wav_16000" with its key
+      And ElevenLabs received the voice settings {"stability": 0.4, "similarity_boost": 0.8}
+      And the response field "metadata.audio_format" is "wav"
+
+    Scenario: A format the provider cannot produce is converted
+      Given ElevenLabs is available
+      When I POST "/speak" accepting "audio/flac" with the JSON body:
+        """
+        {"text": "Welcome to Sayna", "provider": "elevenlabs"}
+        """
+      Then the response status is 200
+      And ElevenLabs was asked for voice "21m00Tcm4TlvDq8ikWAM" in "pcm_24000" with its key
+      And I receive a playable "audio/flac" file at 24000 Hz
+
+    Scenario: Busy providers are retried a bounded number of times
+      Given Deepgram is available
+      And Deepgram fails 2 times in a row with status 503
+      When I ask Deepgram to speak "Welcome to Sayna"
+      Then the response status is 200
+      And Deepgram was called 3 times
+
+  Rule: Bad requests are refused with 400
+
+    Scenario Outline: Text with nothing to say is refused
+      Given the server runs on its embedded defaults
+      When I POST "/speak" with the JSON body:
+        """
+        <body>
+        """
+      Then the response status is 400
+      And the error message contains "text"
+
+      Examples:
+        | body                                                            |
+        | {"text": ""}                                                    |
+        | {"text": "   "}                                                 |
+        | {"provider": "local"}                                           |
+        | {"text": "  ", "tts_config": {"provider": "local", "model": ""}}  |
+
+    Scenario: An unknown provider is refused
+      Given the server runs on its embedded defaults
+      When I POST "/speak" with the JSON body:
+        """
+        {"text": "Hello", "provider": "acme-voices"}
+        """
+      Then the response status is 400
+      And the error code is "unsupported_provider"
+
+    Scenario Outline: A format or sample rate that cannot be delivered is refused
+      Given the server runs on its embedded defaults
+      When I POST "/speak" with the JSON body:
+        """
+        {"text": "Hello", "audio_format": "<format>", "sample_rate": <rate>}
+        """
+      Then the response status is 400
+      And the error code is "unsupported_audio_format"
+
+      Examples:
+        | format | rate  |
+        | aac    | 24000 |
+        | wav    | 96000 |
+        | wav    | 4000  |
+        | ogg    | 22050 |
+
+    Scenario: Text longer than the provider accepts is refused before it is sent
+      Given Deepgram is available
+      When I ask Deepgram to speak a text of 2001 characters
+      Then the response status is 400
+      And the error code is "text_too_long"
+      And Deepgram was called 0 times
+
+    Scenario: A body that is not JSON is refused
+      Given the server runs on its embedded defaults
+      When I POST "/speak" with the body "{text: hello"
+      Then the response status is 400
+      And the error code is "invalid_request"
+
+    Scenario: A voice the provider does not know is refused
+      Given Deepgram is available
+      When I ask Deepgram to speak "Hello" with the voice "aura-2-nobody-en"
+      Then the response status is 400
+      And the error code is "provider_rejected_request"
+      And the error message contains "No such model"
+
+  Rule: Provider failures are 500s naming the provider, never its key
+
+    Scenario: A provider without a key
+      Given the server runs on its embedded defaults
+      When I ask Deepgram to speak "Hello"
+      Then the response status is 500
+      And the error code is "provider_not_configured"
+      And the error message contains "deepgram"
+
+    Scenario: A provider that refuses the server's key
+      Given Deepgram is available
+      And the setting DEEPGRAM_API_KEY is "dg-revoked-key-123"
+      When I ask Deepgram to speak "Hello"
+      Then the response status is 500
+      And the error code is "provider_auth_failed"
+      And the error message contains "deepgram"
+      And the error message contains "Invalid credentials"
+      And the error message does not contain "dg-revoked-key-123"
+
+    Scenario: A provider that keeps failing
+      Given ElevenLabs is available
+      And ElevenLabs fails 3 times in a row with status 503
+      When I POST "/speak" with the JSON body:
+        """
+        {"text": "Hello", "provider": "elevenlabs"}
+        """
+      Then the response status is 500
+      And the error code is "provider_error"
+      And the error message contains "elevenlabs failed (503)"
+
+    Scenario: A provider that cannot be reached
+      Given Deepgram cannot be reached
+      When I ask Deepgram to speak "Hello"
+      Then the response status is 500
+      And the error code is "provider_unreachable"
+      And the error message contains "deepgram"
+
+  Rule: With AUTH_REQUIRED only callers with a token may speak
+
+    Scenario: A request without a token is refused
+      Given tenant "acme" has the API secret "acme-secret-1"
+      When I ask to speak "Hello"
+      Then the response status is 401
+
+    Scenario: A request with a token is served
+      Given tenant "acme" has the API secret "acme-secret-1"
+      When I POST "/speak" with the token "acme-secret-1" and the JSON body:
+        """
+        {"text": "Hello"}
+        """
+      Then the response status is 200

@@ -7,6 +7,7 @@ import swagger_ui_bundle
 from flask import Flask, send_from_directory
 
 from app.api import register_blueprints
+from app.cli.cache import register_cache_cli
 from app.db import Database
 from app.db.migrate import upgrade_to_head
 from app.errors import register_error_handlers
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     _document_security(api)
     register_blueprints(api)
     register_error_handlers(app)
+    register_cache_cli(app)
     app.add_url_rule("/docs/assets/<path:filename>", "docs_assets",
                      lambda filename: send_from_directory(_DOCS_ASSETS, filename))
     return app

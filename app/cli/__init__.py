@@ -1,0 +1,1 @@
+"""`flask` command groups of this app."""

@@ -1,0 +1,116 @@
+"""`flask cache stats|clear|prune|warm`: look after the synthesis cache from the command line."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from app.errors import ApiError
+from app.services.tts import Pronunciation, SpeechOrder
+
+cache_cli = AppGroup("cache", help="Inspect, clear, prune and warm the synthesis cache.")
+
+
+def register_cache_cli(app: Flask) -> None:
+    app.cli.add_command(cache_cli)
+
+
+def _services():
+    return current_app.extensions["services"]
+
+
+@cache_cli.command("stats")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+def stats(as_json: bool) -> None:
+    """Entries, size, hits and expired entries, per provider."""
+    report = _services().cache.stats()
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    click.echo(f"cache:    {report['path']} ({'enabled' if report['enabled'] else 'DISABLED'})")
+    click.echo(f"entries:  {report['entries']} ({_size(report['bytes'])} of "
+               f"{_size(report['max_bytes']) if report['max_bytes'] else 'unlimited'})")
+    click.echo(f"hits:     {report['hits']}")
+    click.echo(f"expired:  {report['expired']} (removed by `flask cache prune`)")
+    click.echo(f"oldest:   {report['oldest'] or '-'}")
+    click.echo(f"newest:   {report['newest'] or '-'}")
+    for provider, figures in report["providers"].items():
+        click.echo(f"  {provider:<12} {figures['entries']:>8} entries {_size(figures['bytes']):>10} "
+                   f"{figures['hits']:>8} hits")
+
+
+@cache_cli.command("clear")
+@click.option("--provider", help="Only this provider's entries (e.g. after rotating its key or voices).")
+def clear(provider: str | None) -> None:
+    """Remove every entry, or one provider's."""
+    entries, size = _services().cache.clear(provider.strip().lower() if provider else None)
+    click.echo(f"removed {entries} entries ({_size(size)})" + (f" of {provider}" if provider else ""))
+
+
+@cache_cli.command("prune")
+def prune() -> None:
+    """Remove expired entries, broken entries and leftovers, and evict down to CACHE_MAX_BYTES."""
+    report = _services().cache.prune()
+    click.echo(", ".join(f"{name.replace('_', ' ')}: {count}" for name, count in report.items()))
+
+
+@cache_cli.command("warm")
+@click.argument("prompts", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--provider", help="Provider for prompts that do not name one (default: TTS_DEFAULT_PROVIDER).")
+@click.option("--voice", "voice_id", help="Voice for prompts that do not name one.")
+@click.option("--model", help="Model for prompts that do not name one.")
+@click.option("--format", "audio_format", help="Audio format for prompts that do not name one.")
+@click.option("--sample-rate", type=int, help="Sample rate for prompts that do not name one.")
+def warm(prompts: Path, provider, voice_id, model, audio_format, sample_rate) -> None:
+    """Synthesize every prompt of PROMPTS into the cache.
+
+    One prompt per line: plain text, or a JSON object with the fields of POST /speak's flat form
+    (text, provider, voice_id, model, audio_format, sample_rate, speaking_rate, voice_settings,
+    pronunciations). Blank lines and lines starting with # are skipped."""
+    defaults = {"provider": provider, "voice_id": voice_id, "model": model, "audio_format": audio_format,
+                "sample_rate": sample_rate}
+    lines = [(number, line.strip()) for number, line in
+             enumerate(prompts.read_text(encoding="utf-8").splitlines(), start=1)
+             if line.strip() and not line.lstrip().startswith("#")]
+    speech = _services().speech
+    synthesized = cached = 0
+    failures: list[str] = []
+    with click.progressbar(lines, label="warming", show_pos=True) as bar:
+        for number, line in bar:
+            try:
+                result = speech.speak(_order(line, defaults))
+            except (ApiError, ValueError, TypeError, KeyError) as exc:
+                failures.append(f"line {number}: {exc.message if isinstance(exc, ApiError) else exc}")
+                continue
+            cached += result.cached
+            synthesized += not result.cached
+    _services().cache.flush()
+    click.echo(f"{len(lines)} prompts: {synthesized} synthesized, {cached} already cached, {len(failures)} failed")
+    for failure in failures:
+        click.echo(failure, err=True)
+    if failures:
+        raise SystemExit(1)
+
+
+def _order(line: str, defaults: dict) -> SpeechOrder:
+    fields = json.loads(line) if line.startswith("{") else {"text": line}
+    if not isinstance(fields, dict) or not isinstance(fields.get("text"), str):
+        raise ValueError("a JSON prompt needs a string 'text'")
+    values = {name: fields.get(name) if fields.get(name) is not None else default
+              for name, default in defaults.items()}
+    return SpeechOrder(
+        text=fields["text"], speaking_rate=fields.get("speaking_rate"), voice_settings=fields.get("voice_settings"),
+        pronunciations=tuple(Pronunciation(p["word"], p["pronunciation"]) for p in fields.get("pronunciations") or []),
+        **values,
+    )
+
+
+def _size(count: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if count < 1024 or unit == "GiB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1024
+    return str(count)

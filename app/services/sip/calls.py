@@ -74,8 +74,8 @@ class SipCalls:
         try:
             info = client.create_sip_participant(request, timeout=_CALL_HTTP_TIMEOUT)
         except LiveKitError as exc:
-            message = exc.message.replace(route.password, "***") if route.password else exc.message
-            raise UpstreamError(f"SIP call failed: {message}", code="call_failed") from None
+            raise UpstreamError(f"SIP call failed: {self._without_passwords(exc.message, route)}",
+                                code="call_failed") from None
         return {"status": "initiated", "room_name": info.room_name, "participant_identity": info.participant_identity,
                 "participant_id": info.participant_id, "sip_call_id": info.sip_call_id}
 
@@ -134,6 +134,13 @@ class SipCalls:
         trunk = proto_sip.SIPOutboundConfig(hostname=address.strip(), auth_username=username or "",
                                             auth_password=password or "")
         return _Route(trunk=trunk, password=password or "")
+
+    def _without_passwords(self, text: str, route: _Route) -> str:
+        """LiveKit's error text can quote what the carrier saw; no SIP password may reach a response or log."""
+        for password in (route.password, self.settings.outbound_auth_password):
+            if password:
+                text = text.replace(password, "***")
+        return text
 
     def _prepare_room(self, tenant: str, room_name: str) -> None:
         """The caller must own the room; a missing room is created as theirs before dialling, so the call

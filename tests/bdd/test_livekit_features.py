@@ -8,4 +8,6 @@ scenarios(
     "features/livekit_token.feature",
     "features/livekit_rooms.feature",
     "features/sip_call.feature",
+    "features/sip_transfer.feature",
+    "features/sip_hooks.feature",
 )

@@ -85,6 +85,19 @@ def runtime_hook(world, hook_receiver, tenant, host):
     assert response.status_code == 200, response.get_json()
 
 
+@given(parsers.parse('a hook sends the calls for "{host}" to "{url}"'))
+def open_hook(world, host, url):
+    response = send(world, "POST", "/sip/hooks", json.dumps({"hooks": [{"host": host, "url": url, "auth_id": ""}]}))
+    assert response.status_code == 200, response.get_json()
+
+
+@given(parsers.parse('tenant "{tenant}" has a hook sending the calls for "{host}" to "{url}"'))
+def tenant_hook(world, tenant, host, url):
+    response = send(world, "POST", "/sip/hooks", json.dumps({"hooks": [{"host": host, "url": url, "auth_id": tenant}]}),
+                    tenant)
+    assert response.status_code == 200, response.get_json()
+
+
 @given(parsers.parse('SIP calls go out through the LiveKit trunk "{trunk}"'))
 def sip_trunk(world, trunk):
     world.set("SIP_OUTBOUND_TRUNK_ID", trunk)
@@ -213,6 +226,11 @@ def listed_hooks(world, hosts):
 @then("no hooks are listed")
 def no_hooks(world):
     assert world.response.status_code == 200 and world.response.get_json() == {"hooks": []}
+
+
+@then(parsers.parse('the hook for "{host}" sends to "{url}" for no tenant'))
+def hook_without_tenant(world, host, url):
+    hook_details(world, host, url, "")
 
 
 @then(parsers.parse('the hook for "{host}" sends to "{url}" for tenant "{tenant}"'))

@@ -10,4 +10,5 @@ scenarios(
     "features/sip_call.feature",
     "features/sip_transfer.feature",
     "features/sip_hooks.feature",
+    "features/livekit_webhook.feature",
 )

@@ -146,12 +146,19 @@ def livekit_reports_browser(world, identity, room):
     _post_webhook(world, body, sign_webhook(body, LIVEKIT_KEY, LIVEKIT_SECRET))
 
 
-@when(parsers.parse('LiveKit sends a signed "{event}" event{how}'))
-def livekit_sends_event(world, event, how):
+def _signed_event(world, event: str, prefix: str) -> None:
     body = json.dumps({"event": event, "id": "EV_1", "room": {"sid": "RM_1", "name": "support-42"}}).encode()
-    token = sign_webhook(body, LIVEKIT_KEY, LIVEKIT_SECRET)
-    authorization = {"": token, " with a Bearer prefix": f"Bearer {token}"}[how]
-    _post_webhook(world, body, authorization)
+    _post_webhook(world, body, prefix + sign_webhook(body, LIVEKIT_KEY, LIVEKIT_SECRET))
+
+
+@when(parsers.parse('LiveKit sends a signed "{event}" event'))
+def livekit_sends_event(world, event):
+    _signed_event(world, event, "")
+
+
+@when(parsers.parse('LiveKit sends a signed "{event}" event with a Bearer prefix'))
+def livekit_sends_event_with_bearer(world, event):
+    _signed_event(world, event, "Bearer ")
 
 
 @when("an event arrives without a signature")

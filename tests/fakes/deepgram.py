@@ -50,6 +50,7 @@ class FakeDeepgram:
         self.calls: list[dict] = []
         self.fail_next: list[int] = []  # statuses to answer before behaving normally (e.g. [503, 429])
         self.catalog_down = False
+        self.catalog_latency = 0.0
         self._lock = threading.Lock()
         self.app = Flask("fake-deepgram")
         self.app.add_url_rule("/v1/speak", "speak", self._speak, methods=["POST"])
@@ -125,6 +126,8 @@ class FakeDeepgram:
 
     def _models(self):
         self._record()
+        if self.catalog_latency:
+            time.sleep(self.catalog_latency)
         if request.headers.get("Authorization") and not self._authorized():
             return _error(401, "INVALID_AUTH", "Invalid credentials.")
         if self.catalog_down:

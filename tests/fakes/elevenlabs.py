@@ -49,6 +49,7 @@ class FakeElevenLabs:
         self.calls: list[dict] = []
         self.fail_next: list[int] = []
         self.catalog_down = False
+        self.catalog_latency = 0.0
         self._lock = threading.Lock()
         self.app = Flask("fake-elevenlabs")
         self.app.add_url_rule("/v1/text-to-speech/<voice_id>", "tts", self._tts, methods=["POST"])
@@ -104,6 +105,8 @@ class FakeElevenLabs:
 
     def _voices(self):
         self._record()
+        if self.catalog_latency:
+            time.sleep(self.catalog_latency)
         if request.headers.get("xi-api-key") != self.api_key:
             return _detail(401, "invalid_api_key", "Invalid API key")
         if self.catalog_down:

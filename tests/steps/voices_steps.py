@@ -11,14 +11,7 @@ from tests.steps.speak_steps import fake
 @given(parsers.parse("each provider takes {seconds:f} seconds to list its voices"))
 def slow_catalogs(world, seconds):
     for name in ("deepgram", "elevenlabs"):
-        service = fake(world, name)
-        original = service.app.view_functions["models" if name == "deepgram" else "voices"]
-
-        def slow(original=original):
-            time.sleep(seconds)
-            return original()
-
-        service.app.view_functions["models" if name == "deepgram" else "voices"] = slow
+        fake(world, name).catalog_latency = seconds
 
 
 @when("Deepgram's catalog goes down")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 
 import jwt
 from google.protobuf import json_format
@@ -45,7 +46,9 @@ class WebhookVerifier:
         if not isinstance(claimed, str) or not hmac.compare_digest(claimed.encode(), expected.encode()):
             raise WebhookRejected("LiveKit webhook body does not match its signature")
         try:
-            text = body.decode("utf-8")
-            return json_format.Parse(text, WebhookEvent(), ignore_unknown_fields=True)
-        except (UnicodeDecodeError, json_format.ParseError):
+            document = json.loads(body.decode("utf-8"))
+            if not isinstance(document, dict):  # protobuf's parser would take `[]` for an empty event
+                raise ValueError("not a JSON object")
+            return json_format.ParseDict(document, WebhookEvent(), ignore_unknown_fields=True)
+        except (ValueError, json_format.ParseError):  # UnicodeDecodeError and JSONDecodeError included
             raise BadRequest("The webhook body is not a LiveKit event", code="invalid_webhook_event") from None

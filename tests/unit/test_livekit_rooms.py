@@ -1,0 +1,141 @@
+"""Room ownership (metadata merge), tenant-owned rooms and webhook verification, without Flask."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app.errors import ApiError
+from app.services.livekit import LiveKitClient, TenantRooms, WebhookVerifier
+from app.services.livekit.metadata import MetadataNotAnObject, OwnedByAnotherTenant, owner_of, with_owner
+from app.settings import LiveKitSettings
+from tests.fakes.livekit import FakeLiveKit, sign_webhook
+from tests.fakes.server import FakeServer
+
+KEY = "APIroomtests"
+SECRET = "room-tests-livekit-secret-32-bytes-long!"
+
+
+@pytest.mark.parametrize("metadata, owner", [
+    ("", None), ("  ", None), ('{"auth_id":"acme"}', "acme"), ('{"auth_id":7}', None), ("not json", None),
+    ("[1,2]", None), ('{"topic":"sales"}', None),
+])
+def test_owner_of(metadata, owner):
+    assert owner_of(metadata) == owner
+
+
+def test_with_owner_keeps_other_keys_and_overwrites_a_non_string_owner():
+    assert json.loads(with_owner('{"topic": "sales", "n": 1}', "acme")) == {"topic": "sales", "n": 1, "auth_id": "acme"}
+    assert json.loads(with_owner('{"auth_id": 7}', "acme")) == {"auth_id": "acme"}
+    assert with_owner("", "acme") == '{"auth_id":"acme"}'
+
+
+def test_with_owner_refuses_to_clobber():
+    with pytest.raises(OwnedByAnotherTenant):
+        with_owner('{"auth_id": "globex"}', "acme")
+    with pytest.raises(MetadataNotAnObject):
+        with_owner("owner=ops", "acme")
+    with pytest.raises(MetadataNotAnObject):
+        with_owner('"a string"', "acme")
+
+
+@pytest.fixture(scope="module")
+def livekit_server():
+    fake = FakeLiveKit(KEY, SECRET)
+    with FakeServer(fake.app) as server:
+        fake.url = server.url
+        yield fake
+
+
+@pytest.fixture
+def fake(livekit_server):
+    livekit_server.reset()
+    return livekit_server
+
+
+@pytest.fixture
+def rooms(fake):
+    settings = LiveKitSettings(url=fake.url, public_url="wss://rtc.example.com", api_key=KEY, api_secret=SECRET)
+    client = LiveKitClient(settings.http_url, KEY, SECRET, timeout=5)
+    yield TenantRooms(settings, client)
+    client.close()
+
+
+def test_claim_creates_a_missing_room_with_its_owner_in_one_call(rooms, fake):
+    rooms.claim("acme", "support-42")
+    assert fake.metadata_of("support-42") == {"auth_id": "acme"}
+    assert [call.method for call in fake.calls] == ["ListRooms", "CreateRoom"]
+    assert fake.rooms["support-42"].max_participants == 3
+
+
+def test_claim_of_an_owned_room_writes_nothing(rooms, fake):
+    fake.add_room("support-42", '{"auth_id":"acme"}')
+    rooms.claim("acme", "support-42")
+    assert [call.method for call in fake.calls] == ["ListRooms"]
+
+
+def test_another_tenants_room_is_never_claimed(rooms, fake):
+    fake.add_room("support-42", '{"auth_id":"globex","topic":"sales"}')
+    with pytest.raises(OwnedByAnotherTenant):
+        rooms.claim("acme", "support-42")
+    assert fake.metadata_of("support-42") == {"auth_id": "globex", "topic": "sales"}
+    assert fake.calls_to("UpdateRoomMetadata") == []
+
+
+def test_listing_without_a_tenant_shows_every_room(rooms, fake):
+    fake.add_room("a", '{"auth_id":"acme"}')
+    fake.add_room("b")
+    assert sorted(r["name"] for r in rooms.list_rooms(None)) == ["a", "b"]
+    assert [r["name"] for r in rooms.list_rooms("acme")] == ["a"]
+    assert rooms.list_rooms("globex") == []
+
+
+def test_an_open_server_hides_nothing_and_writes_nothing(rooms, fake):
+    fake.add_participant("support-42", "alex")
+    assert rooms.room_details(None, "support-42")["participants"][0]["identity"] == "alex"
+    assert rooms.issue_token(None, "support-42", "Alex", "alex")["token"]
+    assert "UpdateRoomMetadata" not in [call.method for call in fake.calls]
+
+
+def test_unconfigured_livekit():
+    rooms = TenantRooms(LiveKitSettings(), None)
+    with pytest.raises(ApiError) as caught:
+        rooms.list_rooms("acme")
+    assert (caught.value.status, caught.value.code) == (500, "livekit_not_configured")
+
+
+# --- webhook verification ------------------------------------------------------------------------
+
+@pytest.fixture
+def verifier():
+    return WebhookVerifier(LiveKitSettings(api_key=KEY, api_secret=SECRET))
+
+
+def test_a_signed_event_is_verified_and_decoded(verifier):
+    body = b'{"event":"participant_joined","id":"EV_1","room":{"name":"r"},"participant":{"identity":"p","attributes":{"sip.phoneNumber":"+1"}}}'
+    event = verifier.verify(body, sign_webhook(body, KEY, SECRET))
+    assert (event.event, event.room.name, event.participant.attributes["sip.phoneNumber"]) == \
+        ("participant_joined", "r", "+1")
+
+
+@pytest.mark.parametrize("authorization", [None, "", "Bearer ", "garbage", "Bearer a.b.c"])
+def test_missing_or_malformed_signatures_are_refused(verifier, authorization):
+    with pytest.raises(ApiError) as caught:
+        verifier.verify(b"{}", authorization)
+    assert (caught.value.status, caught.value.code) == (401, "invalid_webhook_signature")
+
+
+def test_a_token_for_another_body_or_issuer_is_refused(verifier):
+    with pytest.raises(ApiError) as caught:
+        verifier.verify(b'{"event":"room_started"}', sign_webhook(b'{"event":"room_finished"}', KEY, SECRET))
+    assert caught.value.status == 401
+    with pytest.raises(ApiError) as caught:
+        verifier.verify(b"{}", sign_webhook(b"{}", "APIother", SECRET))
+    assert caught.value.status == 401
+
+
+def test_a_signed_body_that_is_not_utf8_or_not_an_event_is_a_bad_request(verifier):
+    for body in (b"\xff\xfe{}", b"[]", b'{"event": 5}'):
+        with pytest.raises(ApiError) as caught:
+            verifier.verify(body, sign_webhook(body, KEY, SECRET))
+        assert (caught.value.status, caught.value.code) == (400, "invalid_webhook_event")

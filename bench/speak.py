@@ -1,0 +1,267 @@
+"""POST /speak: the synthesis cache's cost, measured side by side in one run under gunicorn.
+
+What it compares (both servers run with the project's gunicorn.conf.py and the same worker and thread
+counts; the fake Deepgram runs in its own process with a fixed latency):
+  1. cache-hit throughput of POST /speak ÷ throughput of a bare Flask view returning the same bytes
+     (goal >= 0.8): what the cache lookup, validation, negotiation and logging cost on a hit;
+  2. p50 latency of cache misses minus the fake provider's own p50, measured directly with the same
+     requests (goal <= 3 ms): what we add on the way to the provider and back (storing included);
+  3. provider calls made by 64 concurrent identical misses spread over the workers (goal exactly 1).
+Rounds of 1 alternate the app and the bare view; medians are compared.
+
+Run by hand (not in CI):  /work/venv/bin/python bench/speak.py [--workers 4] [--threads 4] [--seconds 4]
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+GUNICORN = str(Path(PYTHON).with_name("gunicorn"))
+DEEPGRAM_KEY = "bench-deepgram-key"
+FAKE_SCRIPT = """
+import sys, json
+sys.path.insert(0, {root!r})
+from tests.fakes.deepgram import FakeDeepgram
+from werkzeug.serving import make_server
+fake = FakeDeepgram(api_key={key!r}, latency={latency!r})
+
+def app(environ, start_response):
+    if environ["PATH_INFO"] == "/_calls":  # for the bench: how many syntheses the fake made
+        body = json.dumps(len(fake.speak_calls)).encode()
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
+    return fake.app(environ, start_response)
+
+server = make_server("127.0.0.1", 0, app, threaded=True)
+print(server.server_port, flush=True)
+server.serve_forever()
+"""
+BARE_APP = """
+import os
+from flask import Flask, Response
+
+app = Flask(__name__)
+BODY = open(os.environ["BENCH_AUDIO"], "rb").read()
+CONTENT_TYPE = os.environ["BENCH_CONTENT_TYPE"]
+
+
+@app.get("/")
+def health():
+    return {"status": "ok"}
+
+
+@app.post("/speak")
+def speak():
+    return Response(BODY, mimetype=CONTENT_TYPE)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Gunicorn:
+    def __init__(self, app: str, env: dict[str, str], pythonpath: Path, workers: int, threads: int):
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [GUNICORN, "--config", str(ROOT / "gunicorn.conf.py"), "--pythonpath", str(pythonpath), app],
+            env={**os.environ, **env, "HOST": "127.0.0.1", "PORT": str(self.port), "WEB_CONCURRENCY": str(workers),
+                 "GUNICORN_THREADS": str(threads)},
+            cwd=env["DATA_DIR"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                if request(self.port, "GET", "/", None, {})[0] == 200:
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"{app} did not start")
+
+    def stop(self) -> None:
+        os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait(10)
+
+
+def request(port: int, method: str, path: str, body: bytes | None, headers: dict[str, str],
+            connection: http.client.HTTPConnection | None = None):
+    own = connection is None
+    connection = connection or http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        data = response.read()
+        return response.status, dict(response.getheaders()), data
+    finally:
+        if own:
+            connection.close()
+
+
+def _load_process(port, body, headers, seconds, threads, results):
+    counts = []
+
+    def run():
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        done, deadline = 0, time.perf_counter() + seconds
+        while time.perf_counter() < deadline:
+            status, _, _ = request(port, "POST", "/speak", body, headers, connection)
+            assert status == 200, status
+            done += 1
+        counts.append(done)
+        connection.close()
+
+    workers = [threading.Thread(target=run) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    results.put(sum(counts))
+
+
+def throughput(port: int, body: bytes, headers: dict[str, str], seconds: float, clients: int) -> float:
+    """Requests per second from `clients` keep-alive connections spread over two client processes."""
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    processes = [context.Process(target=_load_process, args=(port, body, headers, seconds, clients // 2, results))
+                 for _ in range(2)]
+    for process in processes:
+        process.start()
+    total = sum(results.get() for _ in processes)
+    for process in processes:
+        process.join()
+    return total / seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=4.0, help="length of one throughput round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--latency-ms", type=float, default=50.0, help="the fake provider's fixed latency")
+    parser.add_argument("--misses", type=int, default=60)
+    args = parser.parse_args()
+
+    scratch = Path(tempfile.mkdtemp(prefix="bench-speak-"))
+    fake = subprocess.Popen([PYTHON, "-c", FAKE_SCRIPT.format(root=str(ROOT), key=DEEPGRAM_KEY,
+                                                               latency=args.latency_ms / 1000)],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+    fake_port = int(fake.stdout.readline())
+    servers: list[Gunicorn] = []
+    try:
+        env = {"DATA_DIR": str(scratch), "LOG_LEVEL": "WARNING", "DEEPGRAM_API_KEY": DEEPGRAM_KEY,
+               "DEEPGRAM_BASE_URL": f"http://127.0.0.1:{fake_port}"}
+        ours = Gunicorn("wsgi:app", env, ROOT, args.workers, args.threads)
+        servers.append(ours)
+
+        # --- 1. cache-hit throughput against a bare view returning the same bytes --------------------
+        hit_body = json.dumps({"text": "Welcome to Sayna", "tts_config": {
+            "provider": "local", "model": "", "voice_id": None, "speaking_rate": 1.0, "audio_format": None,
+            "sample_rate": None, "connection_timeout": None, "request_timeout": None, "pronunciations": [],
+            "auth": None}}).encode()
+        headers = {"Content-Type": "application/json", "Accept": "*/*"}
+        status, response_headers, audio = request(ours.port, "POST", "/speak", hit_body, headers)
+        assert status == 200 and response_headers["X-Cache"] == "MISS", (status, response_headers)
+        (scratch / "audio.bin").write_bytes(audio)
+        (scratch / "bare_app.py").write_text(BARE_APP)
+        bare = Gunicorn("bare_app:app", {**env, "BENCH_AUDIO": str(scratch / "audio.bin"),
+                                         "BENCH_CONTENT_TYPE": response_headers["Content-Type"]},
+                        scratch, args.workers, args.threads)
+        servers.append(bare)
+        clients = 2 * args.workers * args.threads // 2
+        for server in (ours, bare):  # warm: every worker has imported, connected and looked the entry up
+            throughput(server.port, hit_body, headers, 1.0, clients)
+        ours_rates, bare_rates = [], []
+        for _ in range(args.rounds):
+            ours_rates.append(throughput(ours.port, hit_body, headers, args.seconds, clients))
+            bare_rates.append(throughput(bare.port, hit_body, headers, args.seconds, clients))
+        assert request(ours.port, "POST", "/speak", hit_body, headers)[1]["X-Cache"] == "HIT"
+        ratio = statistics.median(ours_rates) / statistics.median(bare_rates)
+
+        # --- 2. miss latency against the fake provider's own latency -----------------------------------
+        connection = http.client.HTTPConnection("127.0.0.1", ours.port, timeout=30)
+        direct = http.client.HTTPConnection("127.0.0.1", fake_port, timeout=30)
+        query = "/v1/speak?model=aura-2-thalia-en&encoding=linear16&container=none&sample_rate=24000"
+        dg_headers = {"Authorization": f"Token {DEEPGRAM_KEY}", "Content-Type": "application/json"}
+        ours_ms, direct_ms = [], []
+        for index in range(args.misses + 10):
+            text = f"Prompt number {index} for the miss benchmark, run {scratch.name}"
+            body = json.dumps({"text": text, "tts_config": {"provider": "deepgram", "model": ""}}).encode()
+            started = time.perf_counter()
+            status, response_headers, _ = request(ours.port, "POST", "/speak", body, headers, connection)
+            elapsed = time.perf_counter() - started
+            assert status == 200 and response_headers["X-Cache"] == "MISS", (status, response_headers)
+            started = time.perf_counter()
+            status, _, _ = request(fake_port, "POST", query, json.dumps({"text": text}).encode(), dg_headers, direct)
+            direct_elapsed = time.perf_counter() - started
+            assert status == 200
+            if index >= 10:  # the first ones warm pools and imports
+                ours_ms.append(elapsed * 1000)
+                direct_ms.append(direct_elapsed * 1000)
+        miss_p50, direct_p50 = statistics.median(ours_ms), statistics.median(direct_ms)
+
+        # --- 3. single flight over the workers ----------------------------------------------------------
+        calls_before = json.loads(request(fake_port, "GET", "/_calls", None, {})[2])
+        body = json.dumps({"text": f"Sixty-four callers at once, run {scratch.name}",
+                           "tts_config": {"provider": "deepgram", "model": ""}}).encode()
+        barrier = threading.Barrier(64)
+        outcomes: list[tuple[int, str]] = []
+
+        def caller():
+            conn = http.client.HTTPConnection("127.0.0.1", ours.port, timeout=60)
+            conn.connect()
+            barrier.wait()
+            status_, headers_, _ = request(ours.port, "POST", "/speak", body, headers, conn)
+            outcomes.append((status_, headers_.get("X-Cache", "")))
+            conn.close()
+
+        callers = [threading.Thread(target=caller) for _ in range(64)]
+        for thread in callers:
+            thread.start()
+        for thread in callers:
+            thread.join()
+        provider_calls = json.loads(request(fake_port, "GET", "/_calls", None, {})[2]) - calls_before
+    finally:
+        for server in servers:
+            server.stop()
+        os.killpg(fake.pid, signal.SIGTERM)
+        fake.wait(10)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+    def verdict(ok: bool) -> str:
+        return "PASS" if ok else "FAIL"
+
+    statuses = sorted({status for status, _ in outcomes})
+    misses = sum(cache == "MISS" for _, cache in outcomes)
+    print(f"bench/speak.py: gunicorn {args.workers} workers x {args.threads} threads (gunicorn.conf.py) for both "
+          f"servers, {os.cpu_count()} CPUs, LOG_LEVEL=WARNING, fake Deepgram latency {args.latency_ms:g} ms")
+    print(f"1. cache-hit /speak {statistics.median(ours_rates):.0f} req/s vs bare Flask view "
+          f"{statistics.median(bare_rates):.0f} req/s ({len(audio)} B body, {clients} keep-alive clients, "
+          f"median of {args.rounds} x {args.seconds:g} s): ratio {ratio:.2f} (goal >= 0.8) {verdict(ratio >= 0.8)}")
+    print(f"   rounds: ours {[round(r) for r in ours_rates]}, bare {[round(r) for r in bare_rates]}")
+    print(f"2. miss p50 {miss_p50:.1f} ms vs the fake provider's own p50 {direct_p50:.1f} ms "
+          f"({args.misses} misses): overhead {miss_p50 - direct_p50:.1f} ms (goal <= 3 ms) "
+          f"{verdict(miss_p50 - direct_p50 <= 3)}")
+    print(f"3. 64 concurrent identical misses over {args.workers} workers: {provider_calls} provider call(s) "
+          f"(goal exactly 1) {verdict(provider_calls == 1)}; statuses {statuses}, {misses} MISS, "
+          f"{len(outcomes) - misses} HIT")
+
+
+if __name__ == "__main__":
+    main()

@@ -67,7 +67,8 @@ class TenantRooms:
 
     def issue_token(self, tenant: str | None, room_name: str, participant_name: str,
                     participant_identity: str) -> dict:
-        self.client  # noqa: B018 - unconfigured LiveKit fails before anything else
+        if self._livekit is None:  # even when no LiveKit call is needed: the token could not be signed
+            raise LiveKitNotConfigured()
         if tenant is not None:
             try:
                 self.claim(tenant, room_name)

@@ -74,6 +74,13 @@ def test_claim_of_an_owned_room_writes_nothing(rooms, fake):
     assert [call.method for call in fake.calls] == ["ListRooms"]
 
 
+def test_an_unowned_room_is_claimed_and_read_back(rooms, fake):
+    fake.add_room("lobby", '{"topic":"sales"}')
+    room = rooms.claim("acme", "lobby")
+    assert owner_of(room.metadata) == "acme"
+    assert [call.method for call in fake.calls] == ["ListRooms", "UpdateRoomMetadata", "ListRooms"]
+
+
 def test_another_tenants_room_is_never_claimed(rooms, fake):
     fake.add_room("support-42", '{"auth_id":"globex","topic":"sales"}')
     with pytest.raises(OwnedByAnotherTenant):

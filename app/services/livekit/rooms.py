@@ -45,7 +45,13 @@ class TenantRooms:
                                            metadata=with_owner("", tenant))
         if owner_of(room.metadata) == tenant:
             return room
-        return self.client.update_room_metadata(room_name, with_owner(room.metadata, tenant))
+        self.client.update_room_metadata(room_name, with_owner(room.metadata, tenant))
+        # LiveKit has no compare-and-set on metadata: read back, so that of two tenants claiming the same
+        # unowned room at once, the one whose write was overwritten learns it (narrows the race).
+        claimed = self.client.find_room(room_name)
+        if claimed is None or owner_of(claimed.metadata) != tenant:
+            raise OwnedByAnotherTenant(owner_of(claimed.metadata) if claimed else "")
+        return claimed
 
     def find_room(self, room_name: str, *, failure_code: str = "livekit_error") -> models.Room | None:
         try:

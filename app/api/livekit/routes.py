@@ -26,8 +26,10 @@ def _services():
 @blp.arguments(TokenRequestSchema)
 @blp.response(200, TokenResponseSchema)
 @blp.alt_response(400, schema=LiveKitErrorSchema, description="A field is missing or empty")
-@blp.alt_response(403, schema=LiveKitErrorSchema, description="The room belongs to another tenant (`room_access_denied`)")
-@blp.alt_response(500, schema=LiveKitErrorSchema, description="LiveKit not configured (`livekit_not_configured`) or failing")
+@blp.alt_response(403, schema=LiveKitErrorSchema,
+                  description="The room belongs to another tenant (`room_access_denied`)")
+@blp.alt_response(500, schema=LiveKitErrorSchema,
+                  description="LiveKit not configured (`livekit_not_configured`) or failing")
 def issue_token(body):
     """A participant token for a room. With a tenant, the room is created (or an unowned one claimed)
     with `metadata.auth_id` = the tenant before the token is minted."""
@@ -59,7 +61,8 @@ def room_details(room_name):
 @blp.alt_response(400, schema=LiveKitErrorSchema, description="A field is missing or empty")
 @blp.alt_response(404, schema=LiveKitErrorSchema, description="Room not accessible or participant absent "
                                                         "(`participant_not_found`)")
-@blp.alt_response(500, schema=LiveKitErrorSchema, description="LiveKit not configured or removal failed (`removal_failed`)")
+@blp.alt_response(500, schema=LiveKitErrorSchema,
+                  description="LiveKit not configured or removal failed (`removal_failed`)")
 def remove_participant(body):
     """Disconnect a participant (their token stays valid until it expires)."""
     return _services().livekit.rooms.remove_participant(current_tenant(), body["room_name"],

@@ -22,7 +22,8 @@ class SipCallRequestSchema(RequestSchema):
     to_phone_number = fields.String(required=True, metadata={
         "example": "+15551234567",
         "description": "International (+1234567890), national (07123456789) or an extension (1234)"})
-    sip = fields.Nested(SipOverridesSchema, metadata={"description": "Per-call overrides of the SIP_OUTBOUND_* settings"})
+    sip = fields.Nested(SipOverridesSchema,
+                        metadata={"description": "Per-call overrides of the SIP_OUTBOUND_* settings"})
 
 
 class SipCallResponseSchema(Schema):

@@ -79,7 +79,8 @@ class TenantRooms:
             try:
                 self.claim(tenant, room_name)
             except OwnedByAnotherTenant:
-                raise Forbidden("Access denied: room belongs to a different tenant", code="room_access_denied") from None
+                raise Forbidden("Access denied: room belongs to a different tenant",
+                                code="room_access_denied") from None
             except MetadataNotAnObject:
                 raise UpstreamError("Failed to prepare room: its metadata is not a JSON object",
                                     code="room_metadata_invalid") from None

@@ -24,7 +24,8 @@ def normalize_phone_number(value: str) -> str:
                 f"Invalid character '+' at position {index} - plus sign is only allowed at the beginning")
         if not ("0" <= char <= "9"):
             raise InvalidPhoneNumber(
-                f"Invalid character '{char}' at position {index} - only digits (0-9) and optional leading '+' are allowed")
+                f"Invalid character '{char}' at position {index} - "
+                "only digits (0-9) and optional leading '+' are allowed")
     return f"tel:{number}"
 
 

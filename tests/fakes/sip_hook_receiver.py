@@ -19,7 +19,10 @@ class FakeSipHookReceiver:
         self.app = Flask("fake-sip-hook-receiver")
         self.app.add_url_rule("/sip-events", "events", self._events, methods=["POST"])
 
-    def reset(self) -> None:
+    def reset(self, secret: str | None = None) -> None:
+        """Forget what arrived; from now on verify with `secret` when given."""
+        if secret is not None:
+            self._receiver = WebhookReceiver(secret)
         with self._arrived:
             self.deliveries.clear()
             self.rejected.clear()

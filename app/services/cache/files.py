@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 TEMP_SUFFIX = ".tmp"
+FileSignature = tuple[int, int, int]  # inode, modification time (ns), size
 
 
 class AudioFiles:
@@ -18,9 +19,19 @@ class AudioFiles:
         # Two levels of 256 directories keep every directory small even with millions of entries.
         return self.root / key[:2] / key[2:4] / f"{key}.{extension}"
 
-    def read(self, key: str, extension: str) -> bytes | None:
+    def read(self, key: str, extension: str) -> tuple[bytes, FileSignature] | None:
+        """The file's bytes and the signature of exactly the file they were read from."""
         try:
-            return self.path(key, extension).read_bytes()
+            with open(self.path(key, extension), "rb") as handle:
+                return handle.read(), _signature(os.fstat(handle.fileno()))
+        except FileNotFoundError:
+            return None
+
+    @staticmethod
+    def signature(path: str) -> FileSignature | None:
+        """Changes whenever the file is replaced (a rename gives a new inode) or rewritten in place."""
+        try:
+            return _signature(os.stat(path))
         except FileNotFoundError:
             return None
 
@@ -67,6 +78,10 @@ class AudioFiles:
             except FileNotFoundError:
                 pass
         return removed
+
+
+def _signature(stat: os.stat_result) -> FileSignature:
+    return stat.st_ino, stat.st_mtime_ns, stat.st_size
 
 
 def _fsync_directory(path: Path) -> None:

@@ -2,16 +2,13 @@
 (gunicorn workers) sharing the cache directory."""
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-from filelock import FileLock
-
-# filelock polls a non-blocking flock; waiters are few (identical concurrent misses), so poll often.
-_POLL_SECONDS = 0.002
 
 
 class SingleFlight:
@@ -22,26 +19,42 @@ class SingleFlight:
 
     @contextmanager
     def exclusive(self, key: str) -> Iterator[None]:
-        """Held by one caller per key on this host. Threads of this process queue on a thread lock
-        first, so only one of them polls the file lock."""
+        """Held by one caller per key on this host. Threads of this process queue on a thread lock,
+        processes on an flock() of the key's lock file (a blocking wait: no polling)."""
         with self._guard:
             entry = self._locks.setdefault(key, [threading.Lock(), 0])
             entry[1] += 1
         try:
-            with entry[0]:
-                path = self.lock_dir / key[:2] / f"{key}.lock"
-                path.parent.mkdir(parents=True, exist_ok=True)
-                with FileLock(path, poll_interval=_POLL_SECONDS):
-                    yield
+            with entry[0], self._file_lock(self.lock_dir / key[:2] / f"{key}.lock"):
+                yield
         finally:
             with self._guard:
                 entry[1] -= 1
                 if entry[1] == 0:
                     del self._locks[key]
 
+    @staticmethod
+    @contextmanager
+    def _file_lock(path: Path) -> Iterator[None]:
+        while True:
+            try:
+                descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            except FileNotFoundError:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                continue
+            fcntl.flock(descriptor, fcntl.LOCK_EX)  # releases the GIL while it waits
+            if os.fstat(descriptor).st_nlink:
+                break
+            os.close(descriptor)  # `remove_stale_lock_files` unlinked it while we waited: lock the new one
+        try:
+            yield
+        finally:
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
+            os.close(descriptor)
+
     def remove_stale_lock_files(self, older_than_seconds: float) -> int:
-        """Lock files of keys nobody synthesized for a while (they are never deleted while in use: a
-        waiter may hold the old file open)."""
+        """Lock files of keys nobody synthesized for a while. A waiter that still holds an unlinked
+        file notices (no links left) and locks the new file instead."""
         if not self.lock_dir.is_dir():
             return 0
         removed, limit = 0, time.time() - older_than_seconds

@@ -7,8 +7,11 @@
 - Identical concurrent misses make one provider call: the others wait for the key's single-flight lock,
   then find the entry in the index.
 - Hits do not write to the database one by one: hit counts and last-use times are gathered in memory and
-  written at most once a second, so a hit costs one indexed read (or none, when this process already
-  knows the entry: the checksum still guards every byte served).
+  written at most once a second.
+- Each process keeps recently served entries in memory (bounded), with the signature (inode, mtime,
+  size) of the file they were verified from: a hit then costs one stat() instead of an index read, a
+  file read and a checksum. A file replaced, rewritten or removed by anyone changes or loses its
+  signature, and the entry is verified again from the index and the disk.
 """
 from __future__ import annotations
 
@@ -22,11 +25,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sqlalchemy import bindparam, delete, func, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from app.db import Database
 from app.db.models import CacheEntry
-from app.services.cache.files import AudioFiles
+from app.services.cache.files import AudioFiles, FileSignature
 from app.services.cache.flight import SingleFlight
 from app.services.tts.audio import FILE_EXTENSIONS, Audio
 from app.settings import CacheSettings
@@ -34,7 +37,9 @@ from app.settings import CacheSettings
 log = logging.getLogger("app.cache")
 
 _TOUCH_FLUSH_SECONDS = 1.0
-_MEMO_SIZE = 4096
+_MEMO_ENTRIES = 4096
+_MEMO_BYTES = 64 << 20  # audio kept in memory per process
+_MEMO_MAX_ENTRY_BYTES = 4 << 20
 _CAP_CHECK_SECONDS = 1.0
 _STALE_FILE_SECONDS = 3600
 _ORPHAN_GRACE_SECONDS = 60  # a file is written just before its index row: do not race a writer
@@ -61,6 +66,15 @@ class _Row:
     expires_at: float | None  # unix seconds
 
 
+@dataclass(frozen=True)
+class _Hot:
+    """An entry this process verified: its row, and its bytes with the signature of their file."""
+    row: _Row
+    data: bytes | None
+    signature: FileSignature | None
+    path: str = ""  # kept as a string: building the Path on every hit cost more than the stat()
+
+
 class SynthesisCache:
     def __init__(self, settings: CacheSettings, database: Database, clock: Callable[[], float] = time.time):
         self.settings = settings
@@ -68,7 +82,8 @@ class SynthesisCache:
         self.clock = clock
         self.files = AudioFiles(settings.path)
         self.flight = SingleFlight(settings.path / ".locks")
-        self._memo: OrderedDict[str, _Row] = OrderedDict()
+        self._memo: OrderedDict[str, _Hot] = OrderedDict()
+        self._memo_bytes = 0
         self._memo_lock = threading.Lock()
         self._touches: dict[str, tuple[int, float]] = {}
         self._touch_lock = threading.Lock()
@@ -100,9 +115,9 @@ class SynthesisCache:
         return audio, False
 
     def lookup(self, key: str) -> Audio | None:
-        row = self._memo_get(key)
-        if row is not None:
-            audio, _ = self._load(row)
+        hot = self._memo_get(key)
+        if hot is not None:
+            audio = self._serve_hot(hot)
             if audio is not None:
                 self._touch(key)
                 return audio
@@ -110,24 +125,39 @@ class SynthesisCache:
         row = self._read_row(key)
         if row is None:
             return None
-        audio, problem = self._load(row)
+        audio, problem, signature = self._load(row)
         if audio is None:
             log.info("cache entry %s dropped: %s", key, problem)
             self._drop([(row.key, row.audio_format)])
             return None
-        self._memo_put(row)
+        self._memo_put(self._hot(row, audio.data, signature))
         self._touch(key)
         return audio
 
-    def _load(self, row: _Row) -> tuple[Audio | None, str]:
+    def _serve_hot(self, hot: _Hot) -> Audio | None:
+        row = hot.row
         if row.expires_at is not None and row.expires_at <= self.clock():
-            return None, "expired"
-        data = self.files.read(row.key, FILE_EXTENSIONS[row.audio_format])
-        if data is None:
-            return None, "file missing"
+            return None
+        if hot.data is not None and self.files.signature(hot.path) == hot.signature:
+            return Audio(hot.data, row.audio_format, row.sample_rate, row.duration_ms)
+        audio, _, signature = self._load(row)
+        if audio is not None:
+            self._memo_put(self._hot(row, audio.data, signature))
+        return audio
+
+    def _hot(self, row: _Row, data: bytes, signature: FileSignature | None) -> _Hot:
+        return _Hot(row, data, signature, str(self.files.path(row.key, FILE_EXTENSIONS[row.audio_format])))
+
+    def _load(self, row: _Row) -> tuple[Audio | None, str, FileSignature | None]:
+        if row.expires_at is not None and row.expires_at <= self.clock():
+            return None, "expired", None
+        found = self.files.read(row.key, FILE_EXTENSIONS[row.audio_format])
+        if found is None:
+            return None, "file missing", None
+        data, signature = found
         if hashlib.sha256(data).hexdigest() != row.checksum:
-            return None, "checksum mismatch (corrupted file)"
-        return Audio(data, row.audio_format, row.sample_rate, row.duration_ms), ""
+            return None, "checksum mismatch (corrupted file)", None
+        return Audio(data, row.audio_format, row.sample_rate, row.duration_ms), "", signature
 
     def _read_row(self, key: str) -> _Row | None:
         try:
@@ -147,37 +177,49 @@ class SynthesisCache:
                    hashlib.sha256(audio.data).hexdigest(),
                    now + self.settings.ttl_seconds if self.settings.ttl_seconds else None)
         try:
-            self.files.write(key, FILE_EXTENSIONS[audio.audio_format], audio.data)
-            with self.database.session() as session:
-                session.merge(CacheEntry(
-                    key=key, provider=label.provider, voice_id=label.voice_id[:255], model=label.model[:255],
-                    audio_format=row.audio_format, sample_rate=row.sample_rate, size_bytes=row.size_bytes,
-                    duration_ms=row.duration_ms, checksum=row.checksum, created_at=_datetime(now),
-                    last_used_at=_datetime(now), hits=0,
-                    expires_at=_datetime(row.expires_at) if row.expires_at is not None else None,
-                ))
+            path = self.files.write(key, FILE_EXTENSIONS[audio.audio_format], audio.data)
+            stat = path.stat()
+            entry = CacheEntry(
+                key=key, provider=label.provider, voice_id=label.voice_id[:255], model=label.model[:255],
+                audio_format=row.audio_format, sample_rate=row.sample_rate, size_bytes=row.size_bytes,
+                duration_ms=row.duration_ms, checksum=row.checksum, created_at=_datetime(now),
+                last_used_at=_datetime(now), hits=0,
+                expires_at=_datetime(row.expires_at) if row.expires_at is not None else None,
+            )
+            try:
+                with self.database.session() as session:
+                    session.add(entry)  # under the key's lock, after a miss: normally no row exists
+            except IntegrityError:  # a row appeared meanwhile (e.g. written by an older version): replace it
+                with self.database.session() as session:
+                    session.merge(entry)
         except (OSError, SQLAlchemyError):
             log.warning("could not store cache entry %s", key, exc_info=True)
             return
-        self._memo_put(row)
+        self._memo_put(_Hot(row, audio.data, (stat.st_ino, stat.st_mtime_ns, stat.st_size), str(path)))
 
     # --- in-process memo of index rows ---------------------------------------------------------------
 
-    def _memo_get(self, key: str) -> _Row | None:
+    def _memo_get(self, key: str) -> _Hot | None:
         with self._memo_lock:
             return self._memo.get(key)
 
-    def _memo_put(self, row: _Row) -> None:
+    def _memo_put(self, hot: _Hot) -> None:
+        if hot.data is not None and len(hot.data) > _MEMO_MAX_ENTRY_BYTES:
+            hot = _Hot(hot.row, None, None, hot.path)
         with self._memo_lock:
-            self._memo[row.key] = row
-            self._memo.move_to_end(row.key)
-            while len(self._memo) > _MEMO_SIZE:
-                self._memo.popitem(last=False)
+            old = self._memo.pop(hot.row.key, None)
+            self._memo_bytes -= len(old.data) if old and old.data else 0
+            self._memo[hot.row.key] = hot
+            self._memo_bytes += len(hot.data) if hot.data else 0
+            while len(self._memo) > _MEMO_ENTRIES or self._memo_bytes > _MEMO_BYTES:
+                _, evicted = self._memo.popitem(last=False)
+                self._memo_bytes -= len(evicted.data) if evicted.data else 0
 
     def _memo_pop(self, *keys: str) -> None:
         with self._memo_lock:
             for key in keys:
-                self._memo.pop(key, None)
+                old = self._memo.pop(key, None)
+                self._memo_bytes -= len(old.data) if old and old.data else 0
 
     # --- usage bookkeeping ---------------------------------------------------------------------------
 

@@ -14,6 +14,14 @@ from app.services.tts.request import SpeechOrder, SpeechRequest, apply_pronuncia
 
 
 @dataclass(frozen=True)
+class PreparedSpeech:
+    """A validated, resolved request and its cache key: everything `deliver` needs."""
+    provider: SpeechProvider
+    request: SpeechRequest
+    cache_key: str
+
+
+@dataclass(frozen=True)
 class SpeechResult:
     audio: Audio
     request: SpeechRequest
@@ -53,12 +61,20 @@ class SpeechService:
         provider.check(request)
         return provider, request
 
-    def speak(self, order: SpeechOrder) -> SpeechResult:
+    def prepare(self, order: SpeechOrder) -> PreparedSpeech:
         provider, request = self.resolve(order)
-        key = synthesis_key(request)
+        return PreparedSpeech(provider, request, synthesis_key(request))
+
+    def deliver(self, prepared: PreparedSpeech) -> SpeechResult:
+        """The audio from the cache, or from the provider (once per key at a time) and then cached."""
+        request = prepared.request
         label = EntryLabel(provider=request.provider, voice_id=request.voice_id, model=request.model)
-        result, cached = self.cache.get_or_synthesize(key, label, lambda: provider.synthesize(request))
-        return SpeechResult(result, request, cached, key)
+        result, cached = self.cache.get_or_synthesize(prepared.cache_key, label,
+                                                      lambda: prepared.provider.synthesize(request))
+        return SpeechResult(result, request, cached, prepared.cache_key)
+
+    def speak(self, order: SpeechOrder) -> SpeechResult:
+        return self.deliver(self.prepare(order))
 
     def close(self) -> None:
         for provider in self.providers.values():

@@ -1,0 +1,69 @@
+"""Identical /speak requests skip validation and resolution.
+
+A cache hit is mostly request handling: parsing and validating the body cost more than finding and
+serving the audio (measured with bench/speak.py). Clients repeat the very same prompts (IVR menus, agent
+greetings), so a body that was already validated, under the same Content-Type and Accept, reuses its
+prepared request: the outcome depends only on those bytes and the settings, which never change while
+the process runs. Only successful preparations are kept; errors are always computed afresh.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from functools import wraps
+
+from flask import current_app, request
+
+from app.services.tts.speech import PreparedSpeech
+
+_MAX_ENTRIES = 1024
+_MAX_BODY_BYTES = 4096
+
+
+class PreparedRequests:
+    """Per app (a prepared request holds that app's provider and settings): `PreparedRequests.of_app()`."""
+
+    def __init__(self):
+        self._entries: OrderedDict[tuple, tuple[PreparedSpeech, bool]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def of_app(cls) -> "PreparedRequests":
+        return current_app.extensions.setdefault("prepared_speech", cls())
+
+    @staticmethod
+    def _key() -> tuple | None:
+        body = request.get_data(cache=True)
+        if len(body) > _MAX_BODY_BYTES:
+            return None
+        return request.mimetype, request.headers.get("Accept", ""), body
+
+    @classmethod
+    def reuse(cls, respond: Callable[[PreparedSpeech, bool], object]):
+        """Decorator (outside the argument parsing): answer a known body with `respond(prepared, nested)`."""
+        def decorator(view):
+            @wraps(view)
+            def wrapper(*args, **kwargs):
+                known = cls.of_app().known()
+                if known is not None:
+                    return respond(*known)
+                return view(*args, **kwargs)
+            return wrapper
+        return decorator
+
+    def known(self) -> tuple[PreparedSpeech, bool] | None:
+        key = self._key()
+        if key is None:
+            return None
+        with self._lock:
+            return self._entries.get(key)
+
+    def remember(self, prepared: PreparedSpeech, nested: bool) -> None:
+        key = self._key()
+        if key is None:
+            return
+        with self._lock:
+            self._entries[key] = (prepared, nested)
+            if len(self._entries) > _MAX_ENTRIES:
+                self._entries.popitem(last=False)

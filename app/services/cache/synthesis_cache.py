@@ -15,10 +15,12 @@
 """
 from __future__ import annotations
 
+import atexit
 import hashlib
 import logging
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -90,6 +92,9 @@ class SynthesisCache:
         self._last_flush = clock()
         self._last_cap_check = 0.0
         self._bytes_since_cap_check = 0
+        # gunicorn workers exit without closing the app's services: write the last hit counts anyway.
+        flush = weakref.WeakMethod(self.flush)
+        atexit.register(lambda: (method := flush()) and method())
 
     @property
     def enabled(self) -> bool:

@@ -87,7 +87,7 @@ def warm(prompts: Path, provider, voice_id, model, audio_format, sample_rate) ->
                 continue
             cached += result.cached
             synthesized += not result.cached
-    _services().cache.flush()
+    _services().cache.settle()
     click.echo(f"{len(lines)} prompts: {synthesized} synthesized, {cached} already cached, {len(failures)} failed")
     for failure in failures:
         click.echo(failure, err=True)

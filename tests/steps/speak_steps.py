@@ -103,6 +103,7 @@ def post_with_token(world, path, token, docstring):
 
 @when("the cached audio file is damaged on disk")
 def damage_cache_file(world):
+    world.app.extensions["services"].cache.settle()  # the writer thread stores after the answer
     files = [p for p in (world.tmp_path / "data" / "cache").rglob("*") if p.is_file()
              and ".locks" not in p.parts]
     assert len(files) == 1, files

@@ -80,7 +80,9 @@ def test_a_new_process_finds_the_entry_in_the_index(make_cache):
 
 
 def test_the_file_is_sharded_and_no_temp_file_is_left(make_cache, tmp_path):
-    make_cache().get_or_synthesize("c0ffee" + "0" * 58, LABEL, Producer())
+    cache = make_cache()
+    cache.get_or_synthesize("c0ffee" + "0" * 58, LABEL, Producer())
+    cache.settle()  # the file is written after the answer, by the writer thread
     files = [p for p in (tmp_path / "cache").rglob("*") if p.is_file() and ".locks" not in p.parts]
     assert [p.relative_to(tmp_path / "cache").as_posix() for p in files] == [f"c0/ff/c0ffee{'0' * 58}.pcm"]
 
@@ -113,6 +115,7 @@ def test_the_least_recently_used_entries_are_evicted_over_the_cap(make_cache):
     cache.get_or_synthesize("1" * 64, LABEL, produce)  # 1 is now more recently used than 2
     clock.now += 10
     cache.get_or_synthesize("3" * 64, LABEL, produce)  # 300 bytes > 250: evict the least recently used
+    cache.settle()
     assert cache.lookup("2" * 64) is None
     assert cache.lookup("1" * 64) is not None and cache.lookup("3" * 64) is not None
     assert cache.stats()["bytes"] == 200
@@ -122,6 +125,7 @@ def test_a_damaged_file_is_dropped_and_synthesized_again(make_cache, tmp_path):
     produce = Producer()
     cache = make_cache()
     cache.get_or_synthesize("f" * 64, LABEL, produce)
+    cache.settle()
     path = next((tmp_path / "cache" / "ff").rglob("*.pcm"))
     path.write_bytes(b"\x07" * 100)  # same size, other bytes
     audio, cached = make_cache().get_or_synthesize("f" * 64, LABEL, produce)
@@ -134,9 +138,19 @@ def test_a_missing_file_is_synthesized_again(make_cache, tmp_path):
     produce = Producer()
     cache = make_cache()
     cache.get_or_synthesize("9" * 64, LABEL, produce)
+    cache.settle()
     next((tmp_path / "cache").rglob("*.pcm")).unlink()
     assert cache.get_or_synthesize("9" * 64, LABEL, produce)[1] is False
     assert produce.calls == 2
+
+
+def test_a_miss_answers_before_the_slow_write_and_waiters_still_hit(make_cache, database):
+    """The writer thread stores after the answer, but the key stays locked until it has: an identical
+    request arriving meanwhile waits and hits instead of calling the provider again."""
+    cache, produce = make_cache(), Producer()
+    cache.get_or_synthesize("3a" * 32, LABEL, produce)
+    audio, cached = cache.get_or_synthesize("3a" * 32, LABEL, produce)
+    assert cached and produce.calls == 1
 
 
 def test_a_failed_synthesis_stores_nothing(make_cache):
@@ -233,6 +247,7 @@ def test_prune_removes_expired_entries_orphans_and_crash_leftovers(make_cache, t
     cache.get_or_synthesize("1" * 64, LABEL, produce)
     clock.now += 61  # "1" is expired from now on
     cache.get_or_synthesize("2" * 64, LABEL, produce)
+    cache.settle()
     shard = tmp_path / "cache" / "ab" / "cd"
     shard.mkdir(parents=True)
     orphan = shard / f"abcd{'0' * 60}.pcm"

@@ -6,7 +6,7 @@ import fcntl
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,23 +19,43 @@ class SingleFlight:
 
     @contextmanager
     def exclusive(self, key: str) -> Iterator[None]:
-        """Held by one caller per key on this host. Threads of this process queue on a thread lock,
-        processes on an flock() of the key's lock file (a blocking wait: no polling)."""
+        release = self.acquire(key)
+        try:
+            yield
+        finally:
+            release()
+
+    def acquire(self, key: str) -> Callable[[], None]:
+        """Wait until this caller holds `key` on this host; returns the function that lets it go (which
+        another thread may call). Threads of this process queue on a thread lock, processes on an
+        flock() of the key's lock file (a blocking wait: no polling)."""
         with self._guard:
             entry = self._locks.setdefault(key, [threading.Lock(), 0])
             entry[1] += 1
+        entry[0].acquire()
         try:
-            with entry[0], self._file_lock(self.lock_dir / key[:2] / f"{key}.lock"):
-                yield
-        finally:
-            with self._guard:
-                entry[1] -= 1
-                if entry[1] == 0:
-                    del self._locks[key]
+            descriptor = self._lock_file(self.lock_dir / key[:2] / f"{key}.lock")
+        except BaseException:
+            entry[0].release()
+            self._forget(key, entry)
+            raise
+
+        def release() -> None:
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
+            os.close(descriptor)
+            entry[0].release()
+            self._forget(key, entry)
+
+        return release
+
+    def _forget(self, key: str, entry: list) -> None:
+        with self._guard:
+            entry[1] -= 1
+            if entry[1] == 0:
+                del self._locks[key]
 
     @staticmethod
-    @contextmanager
-    def _file_lock(path: Path) -> Iterator[None]:
+    def _lock_file(path: Path) -> int:
         while True:
             try:
                 descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -44,13 +64,8 @@ class SingleFlight:
                 continue
             fcntl.flock(descriptor, fcntl.LOCK_EX)  # releases the GIL while it waits
             if os.fstat(descriptor).st_nlink:
-                break
+                return descriptor
             os.close(descriptor)  # `remove_stale_lock_files` unlinked it while we waited: lock the new one
-        try:
-            yield
-        finally:
-            fcntl.flock(descriptor, fcntl.LOCK_UN)
-            os.close(descriptor)
 
     def remove_stale_lock_files(self, older_than_seconds: float) -> int:
         """Lock files of keys nobody synthesized for a while. A waiter that still holds an unlinked

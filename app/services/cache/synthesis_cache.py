@@ -6,6 +6,8 @@
   cap) by evicting the least recently used.
 - Identical concurrent misses make one provider call: the others wait for the key's single-flight lock,
   then find the entry in the index.
+- A miss answers as soon as the provider has: one writer thread per process stores the file and its
+  row (fsyncs included) and only then lets the key's lock go, so nobody can miss the entry meanwhile.
 - Hits do not write to the database one by one: hit counts and last-use times are gathered in memory and
   written at most once a second.
 - Each process keeps recently served entries in memory (bounded), with the signature (inode, mtime,
@@ -23,6 +25,7 @@ import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -46,6 +49,8 @@ _CAP_CHECK_SECONDS = 1.0
 _STALE_FILE_SECONDS = 3600
 _ORPHAN_GRACE_SECONDS = 60  # a file is written just before its index row: do not race a writer
 _TABLE = CacheEntry.__table__
+_ROW_QUERY = select(_TABLE.c.key, _TABLE.c.provider, _TABLE.c.audio_format, _TABLE.c.sample_rate, _TABLE.c.size_bytes,
+                    _TABLE.c.duration_ms, _TABLE.c.checksum, _TABLE.c.expires_at).where(_TABLE.c.key == bindparam("key"))
 
 
 @dataclass(frozen=True)
@@ -92,9 +97,11 @@ class SynthesisCache:
         self._last_flush = clock()
         self._last_cap_check = 0.0
         self._bytes_since_cap_check = 0
-        # gunicorn workers exit without closing the app's services: write the last hit counts anyway.
-        flush = weakref.WeakMethod(self.flush)
-        atexit.register(lambda: (method := flush()) and method())
+        self._writer: ThreadPoolExecutor | None = None  # created on first use: after gunicorn forks
+        self._writer_lock = threading.Lock()
+        # gunicorn workers exit without closing the app's services: finish the writes and record the hits.
+        close = weakref.WeakMethod(self.close)
+        atexit.register(lambda: (method := close()) and method())
 
     @property
     def enabled(self) -> bool:
@@ -110,14 +117,50 @@ class SynthesisCache:
         audio = self.lookup(key)
         if audio is not None:
             return audio, True
-        with self.flight.exclusive(key):
+        release = self.flight.acquire(key)
+        try:
             audio = self.lookup(key)  # the holder before us may have just stored it
-            if audio is not None:
-                return audio, True
-            audio = produce()
-            self._store(key, label, audio)
-        self._enforce_cap_if_due(len(audio.data))
+            fresh = audio is None
+            if fresh:
+                audio = produce()
+        except BaseException:
+            release()
+            raise
+        if not fresh:
+            release()
+            return audio, True
+        self._write_later(key, label, audio, release)
         return audio, False
+
+    def _write_later(self, key: str, label: EntryLabel, audio: Audio, release: Callable[[], None]) -> None:
+        synthesized_at = self.clock()  # now, not when the writer gets to it
+
+        def write() -> None:
+            try:
+                self._store(key, label, audio, synthesized_at)
+            finally:
+                release()
+            self._enforce_cap_if_due(len(audio.data))
+
+        with self._writer_lock:
+            if self._writer is None:
+                self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cache-writer")
+            writer = self._writer
+        try:
+            writer.submit(write)
+        except RuntimeError:  # the writer is shutting down: write here
+            write()
+
+    def settle(self) -> None:
+        """Wait for the writes in flight, then record the gathered hits: the index is then up to date."""
+        with self._writer_lock:
+            writer = self._writer
+        if writer is not None:
+            try:
+                writer.submit(lambda: None).result()  # one writer thread: every earlier write is done
+            except RuntimeError:
+                pass
+        self.flush()
 
     def lookup(self, key: str) -> Audio | None:
         hot = self._memo_get(key)
@@ -165,19 +208,19 @@ class SynthesisCache:
         return Audio(data, row.audio_format, row.sample_rate, row.duration_ms), "", signature
 
     def _read_row(self, key: str) -> _Row | None:
+        # Core, not the ORM: this read is on the path of every miss, and a session costs twice as much.
         try:
-            with self.database.session() as session:
-                entry = session.get(CacheEntry, key)
+            with self.database.engine.connect() as connection:
+                entry = connection.execute(_ROW_QUERY, {"key": key}).first()
                 return _row(entry) if entry is not None else None
         except SQLAlchemyError:
             log.warning("cache index unreadable; serving without cache", exc_info=True)
             return None
 
-    def _store(self, key: str, label: EntryLabel, audio: Audio) -> None:
+    def _store(self, key: str, label: EntryLabel, audio: Audio, now: float) -> None:
         """Best effort: a cache that cannot write must not fail the request that produced the audio."""
         if not audio.data:
             return
-        now = self.clock()
         row = _Row(key, label.provider, audio.audio_format, audio.sample_rate, len(audio.data), audio.duration_ms,
                    hashlib.sha256(audio.data).hexdigest(),
                    now + self.settings.ttl_seconds if self.settings.ttl_seconds else None)
@@ -307,7 +350,7 @@ class SynthesisCache:
 
     def clear(self, provider: str | None = None) -> tuple[int, int]:
         """Remove every entry, or those of one provider. Returns (entries, bytes)."""
-        self.flush()
+        self.settle()
         query = select(CacheEntry.key, CacheEntry.audio_format, CacheEntry.size_bytes)
         if provider:
             query = query.where(CacheEntry.provider == provider)
@@ -322,7 +365,7 @@ class SynthesisCache:
     def prune(self) -> dict[str, int]:
         """Expired entries, entries whose file is gone, files without an entry, leftovers of crashed
         writes, and whatever is over the size cap."""
-        self.flush()
+        self.settle()
         now = self.clock()
         with self.database.session() as session:
             rows = session.execute(select(CacheEntry.key, CacheEntry.audio_format, CacheEntry.expires_at)).all()
@@ -346,7 +389,7 @@ class SynthesisCache:
         }
 
     def stats(self) -> dict:
-        self.flush()
+        self.settle()
         now = _datetime(self.clock())
         with self.database.session() as session:
             per_provider = session.execute(
@@ -373,6 +416,10 @@ class SynthesisCache:
         }
 
     def close(self) -> None:
+        with self._writer_lock:
+            writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.shutdown(wait=True)
         self.flush()
 
 

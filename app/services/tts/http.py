@@ -25,6 +25,10 @@ class ProviderHttp:
         self.max_retries = max_retries
         self.backoff_seconds = backoff_seconds
         self.session = requests.Session()
+        # Proxy variables are read once, here: with trust_env, requests re-reads the environment and
+        # ~/.netrc on every call, which cost a measurable part of a miss (bench/speak.py).
+        self.session.proxies.update(requests.utils.get_environ_proxies(self.base_url))
+        self.session.trust_env = False
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)

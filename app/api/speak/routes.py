@@ -38,7 +38,7 @@ _REQUEST_SCHEMA = SpeakRequestSchema()
 def _respond(prepared: PreparedSpeech, nested: bool):
     result = current_app.extensions["services"].speech.deliver(prepared)
     headers = _headers(result)
-    if response_form(request.accept_mimetypes, nested) == AUDIO:
+    if response_form(request.headers.get("Accept"), nested) == AUDIO:
         return Response(result.audio.data, mimetype=result.audio.content_type, headers=headers)
     response = jsonify({"metadata": _metadata(result), "audio": base64.b64encode(result.audio.data).decode()})
     response.headers.update(headers)
@@ -52,7 +52,7 @@ def _respond(prepared: PreparedSpeech, nested: bool):
 def speak(body):
     """Synthesize text; identical requests are served from the synthesis cache."""
     nested = body.get("tts_config") is not None
-    order = _order(body, accepted_audio_format(request.accept_mimetypes))
+    order = _order(body, accepted_audio_format(request.headers.get("Accept")))
     prepared = current_app.extensions["services"].speech.prepare(order)
     PreparedRequests.of_app().remember(prepared, nested)
     return _respond(prepared, nested)

@@ -164,8 +164,18 @@ def test_an_s3_object_replaced_between_head_and_get_is_described_again(s3_server
             return info
 
     recordings = Recordings(ReplacingStore(Settings.from_env(s3_server.env(backend.bucket)).recording))
-    download = recordings.download("call-1", tenant=None)
+    download = recordings.download("call-1", tenant=None, request=DownloadRequest(range="bytes=0-"))
     assert read_all(download) == b"new" * 200 and download.info.size == 600
+
+
+def test_a_plain_s3_download_is_a_single_request(s3_server):  # noqa: F811
+    backend = S3Backend(s3_server, "rooms")
+    backend.put("call-1", AUDIO, owner="acme")
+    assert read_all(backend.recordings.download("call-1", tenant="acme")) == AUDIO
+    with pytest.raises(RecordingNotFound):
+        backend.recordings.download("call-1", tenant="globex")
+    reads = [r for r in s3_server.requests_to(backend.bucket) if r[0] in ("GET", "HEAD")]
+    assert reads == [("GET", f"/{backend.bucket}/rooms/call-1/audio.ogg")] * 2
 
 
 def test_a_file_replaced_between_stat_and_open_is_described_again(tmp_path):

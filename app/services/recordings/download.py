@@ -19,6 +19,11 @@ class DownloadRequest:
     if_modified_since: str | None = None
     if_range: str | None = None
 
+    @property
+    def is_plain_get(self) -> bool:
+        """A GET of the whole recording with no condition: no need to describe it before reading it."""
+        return self.method == "GET" and not (self.range or self.if_none_match or self.if_modified_since)
+
 
 @dataclass
 class Download:

@@ -38,6 +38,8 @@ class Recordings:
         The caller must close `Download.body` (the web layer hands it to the WSGI server, which does)."""
         validate_stream_id(stream_id)
         store = self._configured_store()
+        if request.is_plain_get:
+            return self._plain_download(store, stream_id, tenant)
         # An object replaced between HEAD and GET (a re-upload) is described again once.
         for _attempt in range(2):
             info = self._describe(store, stream_id, tenant)
@@ -60,9 +62,24 @@ class Recordings:
         return self.store
 
     @staticmethod
+    def _plain_download(store: RecordingStore, stream_id: str, tenant: str | None) -> Download:
+        try:
+            info, body = store.describe_and_open(stream_id)
+        except RecordingChanged:
+            raise StorageUnavailable("The recording changed while being read; try again") from None
+        if not _visible_to(info, tenant):
+            body.close()
+            raise RecordingNotFound(f"Recording not found: {stream_id}")
+        return Download(200, info, None, body)
+
+    @staticmethod
     def _describe(store: RecordingStore, stream_id: str, tenant: str | None) -> RecordingInfo:
         info = store.describe(stream_id)
-        # Another tenant's recording is answered exactly like a missing one: its existence is not disclosed.
-        if tenant is not None and info.owner is not None and info.owner != tenant:
+        if not _visible_to(info, tenant):
             raise RecordingNotFound(f"Recording not found: {stream_id}")
         return info
+
+
+def _visible_to(info: RecordingInfo, tenant: str | None) -> bool:
+    # Another tenant's recording is answered exactly like a missing one: its existence is not disclosed.
+    return tenant is None or info.owner is None or info.owner == tenant

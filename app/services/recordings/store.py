@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
+from app.services.recordings.errors import RecordingChanged
+
 RECORDING_FILE_NAME = "audio.ogg"
 # Measured with bench/recording.py (256 MiB from a local S3, 2 CPUs): 1 MiB chunks reach 0.81-0.87 of
 # boto3's own streamed throughput, 256 KiB 0.74-0.78 and 4 MiB 0.68-0.71 (more copies per syscall);
@@ -57,6 +59,16 @@ class RecordingStore(ABC):
     def open(self, stream_id: str, expected: RecordingInfo, byte_range: ByteRange | None) -> RecordingBody:
         """Stream the recording described by `expected` (whole, or `byte_range`). Raises RecordingChanged
         when the stored object no longer matches `expected`."""
+
+    def describe_and_open(self, stream_id: str) -> tuple[RecordingInfo, RecordingBody]:
+        """Describe and stream the whole recording, in one storage request where the backend can."""
+        for _attempt in range(2):
+            info = self.describe(stream_id)
+            try:
+                return info, self.open(stream_id, info, None)
+            except RecordingChanged:
+                continue
+        raise RecordingChanged()
 
     def close(self) -> None:
         """Release connections held by the store."""

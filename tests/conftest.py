@@ -60,6 +60,24 @@ def make_app(make_settings):
         app.extensions["services"].close()
 
 
+@pytest.fixture(scope="session")
+def livekit_server():
+    """One fake LiveKit server for the whole run; `livekit` gives each test a clean one."""
+    from tests.fakes.livekit import TEST_API_KEY, TEST_API_SECRET, FakeLiveKit
+    from tests.fakes.server import FakeServer
+
+    fake = FakeLiveKit(TEST_API_KEY, TEST_API_SECRET)
+    with FakeServer(fake.app) as server:
+        fake.url = server.url
+        yield fake
+
+
+@pytest.fixture
+def livekit(livekit_server):
+    livekit_server.reset()
+    return livekit_server
+
+
 @pytest.fixture
 def app(make_app):
     return make_app()

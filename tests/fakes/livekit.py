@@ -57,6 +57,11 @@ class Call:
     request: dict  # the request message as protojson with proto field names
 
 
+# Test credentials; secrets are >= 32 bytes so PyJWT raises no InsecureKeyLengthWarning.
+TEST_API_KEY = "APIsaynatests"
+TEST_API_SECRET = "livekit-test-secret-that-is-32-bytes-or-more"
+
+
 def sign_webhook(body: bytes, api_key: str, api_secret: str, *, ttl_seconds: int = 300) -> str:
     """The Authorization value LiveKit puts on a webhook: a bare JWT carrying base64(sha256(body))."""
     digest = base64.b64encode(hashlib.sha256(body).digest()).decode()

@@ -10,20 +10,12 @@ import pytest
 from sayna_client import SaynaClient, SipCallSipConfig, SipHook
 from sayna_client.errors import SaynaHttpError, SaynaValidationError
 
-from tests.fakes.livekit import FakeLiveKit
+from tests.fakes.livekit import TEST_API_KEY, TEST_API_SECRET
 from tests.fakes.server import FakeServer
 
-KEY = "APIsdktests"
-SECRET = "sdk-test-livekit-secret-at-least-32-bytes"
+KEY, SECRET = TEST_API_KEY, TEST_API_SECRET
 ACME, GLOBEX = "acme-sdk-secret-1", "globex-sdk-secret-2"
 
-
-@pytest.fixture
-def livekit():
-    fake = FakeLiveKit(KEY, SECRET)
-    with FakeServer(fake.app) as server:
-        fake.url = server.url
-        yield fake
 
 
 @pytest.fixture

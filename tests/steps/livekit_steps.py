@@ -5,29 +5,13 @@ from __future__ import annotations
 import json
 
 import jwt
-import pytest
 from pytest_bdd import given, parsers, then, when
 
-from tests.fakes.livekit import FakeLiveKit
-from tests.fakes.server import FakeServer, unused_port_url
+from tests.fakes.livekit import TEST_API_KEY as LIVEKIT_KEY, TEST_API_SECRET as LIVEKIT_SECRET
+from tests.fakes.server import unused_port_url
 
-LIVEKIT_KEY = "APIsaynatests"
-LIVEKIT_SECRET = "livekit-test-secret-that-is-32-bytes-or-more"
 PUBLIC_URL = "wss://rtc.example.com"
 
-
-@pytest.fixture(scope="module")
-def livekit_server():
-    fake = FakeLiveKit(LIVEKIT_KEY, LIVEKIT_SECRET)
-    with FakeServer(fake.app) as server:
-        fake.url = server.url
-        yield fake
-
-
-@pytest.fixture
-def livekit(livekit_server):
-    livekit_server.reset()
-    return livekit_server
 
 
 def token_of(world, tenant: str) -> str:

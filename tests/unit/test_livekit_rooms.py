@@ -9,11 +9,9 @@ from app.errors import ApiError
 from app.services.livekit import LiveKitClient, TenantRooms, WebhookVerifier
 from app.services.livekit.metadata import MetadataNotAnObject, OwnedByAnotherTenant, owner_of, with_owner
 from app.settings import LiveKitSettings
-from tests.fakes.livekit import FakeLiveKit, sign_webhook
-from tests.fakes.server import FakeServer
+from tests.fakes.livekit import TEST_API_KEY, TEST_API_SECRET, sign_webhook
 
-KEY = "APIroomtests"
-SECRET = "room-tests-livekit-secret-32-bytes-long!"
+KEY, SECRET = TEST_API_KEY, TEST_API_SECRET
 
 
 @pytest.mark.parametrize("metadata, owner", [
@@ -39,69 +37,56 @@ def test_with_owner_refuses_to_clobber():
         with_owner('"a string"', "acme")
 
 
-@pytest.fixture(scope="module")
-def livekit_server():
-    fake = FakeLiveKit(KEY, SECRET)
-    with FakeServer(fake.app) as server:
-        fake.url = server.url
-        yield fake
-
 
 @pytest.fixture
-def fake(livekit_server):
-    livekit_server.reset()
-    return livekit_server
-
-
-@pytest.fixture
-def rooms(fake):
-    settings = LiveKitSettings(url=fake.url, public_url="wss://rtc.example.com", api_key=KEY, api_secret=SECRET)
+def rooms(livekit):
+    settings = LiveKitSettings(url=livekit.url, public_url="wss://rtc.example.com", api_key=KEY, api_secret=SECRET)
     client = LiveKitClient(settings.http_url, KEY, SECRET, timeout=5)
     yield TenantRooms(settings, client)
     client.close()
 
 
-def test_claim_creates_a_missing_room_with_its_owner_in_one_call(rooms, fake):
+def test_claim_creates_a_missing_room_with_its_owner_in_one_call(rooms, livekit):
     rooms.claim("acme", "support-42")
-    assert fake.metadata_of("support-42") == {"auth_id": "acme"}
-    assert [call.method for call in fake.calls] == ["ListRooms", "CreateRoom"]
-    assert fake.rooms["support-42"].max_participants == 3
+    assert livekit.metadata_of("support-42") == {"auth_id": "acme"}
+    assert [call.method for call in livekit.calls] == ["ListRooms", "CreateRoom"]
+    assert livekit.rooms["support-42"].max_participants == 3
 
 
-def test_claim_of_an_owned_room_writes_nothing(rooms, fake):
-    fake.add_room("support-42", '{"auth_id":"acme"}')
+def test_claim_of_an_owned_room_writes_nothing(rooms, livekit):
+    livekit.add_room("support-42", '{"auth_id":"acme"}')
     rooms.claim("acme", "support-42")
-    assert [call.method for call in fake.calls] == ["ListRooms"]
+    assert [call.method for call in livekit.calls] == ["ListRooms"]
 
 
-def test_an_unowned_room_is_claimed_and_read_back(rooms, fake):
-    fake.add_room("lobby", '{"topic":"sales"}')
+def test_an_unowned_room_is_claimed_and_read_back(rooms, livekit):
+    livekit.add_room("lobby", '{"topic":"sales"}')
     room = rooms.claim("acme", "lobby")
     assert owner_of(room.metadata) == "acme"
-    assert [call.method for call in fake.calls] == ["ListRooms", "UpdateRoomMetadata", "ListRooms"]
+    assert [call.method for call in livekit.calls] == ["ListRooms", "UpdateRoomMetadata", "ListRooms"]
 
 
-def test_another_tenants_room_is_never_claimed(rooms, fake):
-    fake.add_room("support-42", '{"auth_id":"globex","topic":"sales"}')
+def test_another_tenants_room_is_never_claimed(rooms, livekit):
+    livekit.add_room("support-42", '{"auth_id":"globex","topic":"sales"}')
     with pytest.raises(OwnedByAnotherTenant):
         rooms.claim("acme", "support-42")
-    assert fake.metadata_of("support-42") == {"auth_id": "globex", "topic": "sales"}
-    assert fake.calls_to("UpdateRoomMetadata") == []
+    assert livekit.metadata_of("support-42") == {"auth_id": "globex", "topic": "sales"}
+    assert livekit.calls_to("UpdateRoomMetadata") == []
 
 
-def test_listing_without_a_tenant_shows_every_room(rooms, fake):
-    fake.add_room("a", '{"auth_id":"acme"}')
-    fake.add_room("b")
+def test_listing_without_a_tenant_shows_every_room(rooms, livekit):
+    livekit.add_room("a", '{"auth_id":"acme"}')
+    livekit.add_room("b")
     assert sorted(r["name"] for r in rooms.list_rooms(None)) == ["a", "b"]
     assert [r["name"] for r in rooms.list_rooms("acme")] == ["a"]
     assert rooms.list_rooms("globex") == []
 
 
-def test_an_open_server_hides_nothing_and_writes_nothing(rooms, fake):
-    fake.add_participant("support-42", "alex")
+def test_an_open_server_hides_nothing_and_writes_nothing(rooms, livekit):
+    livekit.add_participant("support-42", "alex")
     assert rooms.room_details(None, "support-42")["participants"][0]["identity"] == "alex"
     assert rooms.issue_token(None, "support-42", "Alex", "alex")["token"]
-    assert "UpdateRoomMetadata" not in [call.method for call in fake.calls]
+    assert "UpdateRoomMetadata" not in [call.method for call in livekit.calls]
 
 
 def test_unconfigured_livekit():

@@ -2,7 +2,6 @@ from flask import current_app, request
 
 from app.api.blueprint import Blueprint
 from app.api.livekit.schemas import (
-    LiveKitErrorSchema,
     MuteRequestSchema,
     MuteResponseSchema,
     ParticipantRequestSchema,
@@ -13,6 +12,7 @@ from app.api.livekit.schemas import (
     TokenResponseSchema,
     WebhookReceivedSchema,
 )
+from app.extensions import ErrorSchema
 from app.security import current_tenant, public
 
 blp = Blueprint("livekit", __name__, description="LiveKit participant tokens and room management")
@@ -25,10 +25,10 @@ def _services():
 @blp.route("/livekit/token", methods=["POST"])
 @blp.arguments(TokenRequestSchema)
 @blp.response(200, TokenResponseSchema)
-@blp.alt_response(400, schema=LiveKitErrorSchema, description="A field is missing or empty")
-@blp.alt_response(403, schema=LiveKitErrorSchema,
+@blp.alt_response(400, schema=ErrorSchema, description="A field is missing or empty")
+@blp.alt_response(403, schema=ErrorSchema,
                   description="The room belongs to another tenant (`room_access_denied`)")
-@blp.alt_response(500, schema=LiveKitErrorSchema,
+@blp.alt_response(500, schema=ErrorSchema,
                   description="LiveKit not configured (`livekit_not_configured`) or failing")
 def issue_token(body):
     """A participant token for a room. With a tenant, the room is created (or an unowned one claimed)
@@ -39,7 +39,7 @@ def issue_token(body):
 
 @blp.route("/livekit/rooms", methods=["GET"])
 @blp.response(200, RoomListSchema)
-@blp.alt_response(500, schema=LiveKitErrorSchema, description="LiveKit not configured or failing")
+@blp.alt_response(500, schema=ErrorSchema, description="LiveKit not configured or failing")
 def list_rooms():
     """The caller's rooms (every room when auth is off)."""
     return {"rooms": _services().livekit.rooms.list_rooms(current_tenant())}
@@ -47,9 +47,9 @@ def list_rooms():
 
 @blp.route("/livekit/rooms/<path:room_name>", methods=["GET"])
 @blp.response(200, RoomDetailsSchema)
-@blp.alt_response(400, schema=LiveKitErrorSchema, description="Blank room name")
-@blp.alt_response(404, schema=LiveKitErrorSchema, description="No such room, or another tenant's (`room_not_found`)")
-@blp.alt_response(500, schema=LiveKitErrorSchema, description="LiveKit not configured or failing")
+@blp.alt_response(400, schema=ErrorSchema, description="Blank room name")
+@blp.alt_response(404, schema=ErrorSchema, description="No such room, or another tenant's (`room_not_found`)")
+@blp.alt_response(500, schema=ErrorSchema, description="LiveKit not configured or failing")
 def room_details(room_name):
     """One room with its participants. Room names may contain `/` (sent as `%2F`)."""
     return _services().livekit.rooms.room_details(current_tenant(), room_name)
@@ -58,10 +58,10 @@ def room_details(room_name):
 @blp.route("/livekit/participant", methods=["DELETE"])
 @blp.arguments(ParticipantRequestSchema)
 @blp.response(200, RemovedParticipantSchema)
-@blp.alt_response(400, schema=LiveKitErrorSchema, description="A field is missing or empty")
-@blp.alt_response(404, schema=LiveKitErrorSchema, description="Room not accessible or participant absent "
+@blp.alt_response(400, schema=ErrorSchema, description="A field is missing or empty")
+@blp.alt_response(404, schema=ErrorSchema, description="Room not accessible or participant absent "
                                                         "(`participant_not_found`)")
-@blp.alt_response(500, schema=LiveKitErrorSchema,
+@blp.alt_response(500, schema=ErrorSchema,
                   description="LiveKit not configured or removal failed (`removal_failed`)")
 def remove_participant(body):
     """Disconnect a participant (their token stays valid until it expires)."""
@@ -72,10 +72,10 @@ def remove_participant(body):
 @blp.route("/livekit/participant/mute", methods=["POST"])
 @blp.arguments(MuteRequestSchema)
 @blp.response(200, MuteResponseSchema)
-@blp.alt_response(400, schema=LiveKitErrorSchema, description="A field is missing or empty")
-@blp.alt_response(404, schema=LiveKitErrorSchema, description="Room not accessible, or participant or track absent "
+@blp.alt_response(400, schema=ErrorSchema, description="A field is missing or empty")
+@blp.alt_response(404, schema=ErrorSchema, description="Room not accessible, or participant or track absent "
                                                         "(`participant_not_found`)")
-@blp.alt_response(500, schema=LiveKitErrorSchema, description="LiveKit not configured or mute failed (`mute_failed`)")
+@blp.alt_response(500, schema=ErrorSchema, description="LiveKit not configured or mute failed (`mute_failed`)")
 def mute_track(body):
     """Mute or unmute a participant's published track."""
     return _services().livekit.rooms.mute_track(current_tenant(), body["room_name"], body["participant_identity"],
@@ -85,10 +85,10 @@ def mute_track(body):
 @blp.route("/livekit/webhook", methods=["POST"])
 @blp.doc(security=[])
 @blp.response(200, WebhookReceivedSchema)
-@blp.alt_response(400, schema=LiveKitErrorSchema, description="Signed body is not a LiveKit event")
-@blp.alt_response(401, schema=LiveKitErrorSchema, description="Unsigned, wrongly signed or altered "
+@blp.alt_response(400, schema=ErrorSchema, description="Signed body is not a LiveKit event")
+@blp.alt_response(401, schema=ErrorSchema, description="Unsigned, wrongly signed or altered "
                                                         "(`invalid_webhook_signature`)")
-@blp.alt_response(503, schema=LiveKitErrorSchema, description="LiveKit credentials not configured")
+@blp.alt_response(503, schema=ErrorSchema, description="LiveKit credentials not configured")
 @public
 def livekit_webhook():
     """LiveKit's event webhook, verified by its signature (no API token). A SIP participant joining is

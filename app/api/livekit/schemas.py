@@ -3,11 +3,6 @@ from marshmallow import Schema, fields
 from app.api.blueprint import RequestSchema, not_blank
 
 
-class LiveKitErrorSchema(Schema):
-    error = fields.String(required=True, metadata={"example": "Room 'support-42' not found or not accessible"})
-    code = fields.String(required=True, metadata={"example": "room_not_found"})
-
-
 class TokenRequestSchema(RequestSchema):
     room_name = fields.String(required=True, validate=not_blank, metadata={"example": "support-42"})
     participant_name = fields.String(required=True, validate=not_blank, metadata={"example": "Alex"})

@@ -2,7 +2,6 @@ from flask import current_app
 
 from app.api.blueprint import Blueprint
 from app.api.sip.schemas import (
-    SipErrorSchema,
     SipCallRequestSchema,
     SipCallResponseSchema,
     SipHooksRequestSchema,
@@ -11,6 +10,7 @@ from app.api.sip.schemas import (
     SipTransferRequestSchema,
     SipTransferResponseSchema,
 )
+from app.extensions import ErrorSchema
 from app.security import current_tenant
 from app.services.sip import SipOverrides
 
@@ -24,10 +24,10 @@ def _sip():
 @blp.route("/sip/call", methods=["POST"])
 @blp.arguments(SipCallRequestSchema)
 @blp.response(200, SipCallResponseSchema)
-@blp.alt_response(400, schema=SipErrorSchema, description="A field is empty or a phone number is invalid "
+@blp.alt_response(400, schema=ErrorSchema, description="A field is empty or a phone number is invalid "
                                                         "(`invalid_phone_number`)")
-@blp.alt_response(404, schema=SipErrorSchema, description="The room belongs to another tenant (`room_access_denied`)")
-@blp.alt_response(500, schema=SipErrorSchema, description="`livekit_not_configured`, `outbound_address_not_configured` "
+@blp.alt_response(404, schema=ErrorSchema, description="The room belongs to another tenant (`room_access_denied`)")
+@blp.alt_response(500, schema=ErrorSchema, description="`livekit_not_configured`, `outbound_address_not_configured` "
                                                         "or `call_failed`")
 def sip_call(body):
     """Dial a phone number into a LiveKit room. With a tenant, a missing room is created as the caller's."""
@@ -41,11 +41,11 @@ def sip_call(body):
 @blp.route("/sip/transfer", methods=["POST"])
 @blp.arguments(SipTransferRequestSchema)
 @blp.response(200, SipTransferResponseSchema)
-@blp.alt_response(400, schema=SipErrorSchema, description="A field is empty or the number is invalid "
+@blp.alt_response(400, schema=ErrorSchema, description="A field is empty or the number is invalid "
                                                         "(`invalid_phone_number`)")
-@blp.alt_response(404, schema=SipErrorSchema, description="Room not accessible (`room_access_denied`) or no such SIP "
+@blp.alt_response(404, schema=ErrorSchema, description="Room not accessible (`room_access_denied`) or no such SIP "
                                                         "participant (`participant_not_found`)")
-@blp.alt_response(500, schema=SipErrorSchema, description="`livekit_not_configured` or `transfer_failed`")
+@blp.alt_response(500, schema=ErrorSchema, description="`livekit_not_configured` or `transfer_failed`")
 def sip_transfer(body):
     """Transfer a SIP participant's call elsewhere (SIP REFER)."""
     return _sip().calls.transfer(current_tenant(), body["room_name"], body["participant_identity"],
@@ -54,7 +54,7 @@ def sip_transfer(body):
 
 @blp.route("/sip/hooks", methods=["GET"])
 @blp.response(200, SipHooksResponseSchema)
-@blp.alt_response(500, schema=SipErrorSchema, description="The hook store failed")
+@blp.alt_response(500, schema=ErrorSchema, description="The hook store failed")
 def list_hooks():
     """SIP webhook routes: configured ones and those added at run time (a tenant sees its own)."""
     return {"hooks": _sip().hooks.visible(current_tenant())}
@@ -63,11 +63,11 @@ def list_hooks():
 @blp.route("/sip/hooks", methods=["POST"])
 @blp.arguments(SipHooksRequestSchema)
 @blp.response(200, SipHooksResponseSchema)
-@blp.alt_response(400, schema=SipErrorSchema, description="Empty field, duplicate host or non-http(s) URL")
-@blp.alt_response(403, schema=SipErrorSchema, description="`auth_id` is not the caller's tenant, or the host is "
+@blp.alt_response(400, schema=ErrorSchema, description="Empty field, duplicate host or non-http(s) URL")
+@blp.alt_response(403, schema=ErrorSchema, description="`auth_id` is not the caller's tenant, or the host is "
                                                         "routed by another tenant (`hook_access_denied`)")
-@blp.alt_response(405, schema=SipErrorSchema, description="A host from SIP_HOOKS_JSON (`config_hook_read_only`)")
-@blp.alt_response(500, schema=SipErrorSchema, description="The hook store failed")
+@blp.alt_response(405, schema=ErrorSchema, description="A host from SIP_HOOKS_JSON (`config_hook_read_only`)")
+@blp.alt_response(500, schema=ErrorSchema, description="The hook store failed")
 def set_hooks(body):
     """Add or replace SIP webhook routes by host (case-insensitive); they persist in the database."""
     return {"hooks": _sip().hooks.upsert(current_tenant(), body.get("hooks") or [])}
@@ -76,9 +76,9 @@ def set_hooks(body):
 @blp.route("/sip/hooks", methods=["DELETE"])
 @blp.arguments(SipHostsRequestSchema)
 @blp.response(200, SipHooksResponseSchema)
-@blp.alt_response(400, schema=SipErrorSchema, description="No hosts given")
-@blp.alt_response(405, schema=SipErrorSchema, description="A host from SIP_HOOKS_JSON (`config_hook_read_only`)")
-@blp.alt_response(500, schema=SipErrorSchema, description="The hook store failed")
+@blp.alt_response(400, schema=ErrorSchema, description="No hosts given")
+@blp.alt_response(405, schema=ErrorSchema, description="A host from SIP_HOOKS_JSON (`config_hook_read_only`)")
+@blp.alt_response(500, schema=ErrorSchema, description="The hook store failed")
 def delete_hooks(body):
     """Remove runtime SIP webhook routes by host; unknown hosts are ignored."""
     return {"hooks": _sip().hooks.delete(current_tenant(), body.get("hosts") or [])}

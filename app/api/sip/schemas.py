@@ -3,11 +3,6 @@ from marshmallow import Schema, fields
 from app.api.blueprint import RequestSchema, not_blank
 
 
-class SipErrorSchema(Schema):
-    error = fields.String(required=True, metadata={"example": "Invalid to_phone_number: Phone number cannot be empty"})
-    code = fields.String(required=True, metadata={"example": "invalid_phone_number"})
-
-
 class SipOverridesSchema(RequestSchema):
     outbound_address = fields.String(validate=not_blank, metadata={"example": "sip.provider.com:5060"})
     auth_username = fields.String(metadata={"example": "user123"})

@@ -199,7 +199,7 @@ def main() -> None:
             "auth": None}}).encode()
         headers = {"Content-Type": "application/json", "Accept": "*/*"}
         status, response_headers, audio = request(ours.port, "POST", "/speak", hit_body, headers)
-        assert status == 200 and response_headers["X-Cache"] == "MISS", (status, response_headers)
+        assert status == 200 and response_headers["x-cache"] == "MISS", (status, response_headers)
         (scratch / "audio.bin").write_bytes(audio)
         (scratch / "bare_app.py").write_text(BARE_APP)
         bare = Gunicorn("bare_app:app", {**env, "BENCH_AUDIO": str(scratch / "audio.bin"),
@@ -214,7 +214,7 @@ def main() -> None:
         for _ in range(args.rounds):
             for name, (port, path) in targets.items():
                 rates[name].append(throughput(port, path, hit_body, headers, args.seconds, clients))
-        assert request(ours.port, "POST", "/speak", hit_body, headers)[1]["X-Cache"] == "HIT"
+        assert request(ours.port, "POST", "/speak", hit_body, headers)[1]["x-cache"] == "HIT"
         medians = {name: statistics.median(values) for name, values in rates.items()}
         ratio = medians["speak"] / medians["bare"]
 
@@ -230,7 +230,7 @@ def main() -> None:
             started = time.perf_counter()
             status, response_headers, _ = request(ours.port, "POST", "/speak", body, headers, connection)
             elapsed = time.perf_counter() - started
-            assert status == 200 and response_headers["X-Cache"] == "MISS", (status, response_headers)
+            assert status == 200 and response_headers["x-cache"] == "MISS", (status, response_headers)
             started = time.perf_counter()
             status, _, _ = request(fake_port, "POST", query, json.dumps({"text": text}).encode(), dg_headers, direct)
             direct_elapsed = time.perf_counter() - started
@@ -252,7 +252,7 @@ def main() -> None:
             conn.connect()
             barrier.wait()
             status_, headers_, _ = request(ours.port, "POST", "/speak", body, headers, conn)
-            outcomes.append((status_, headers_.get("X-Cache", "")))
+            outcomes.append((status_, headers_.get("x-cache", "")))
             conn.close()
 
         callers = [threading.Thread(target=caller) for _ in range(64)]

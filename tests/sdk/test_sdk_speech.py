@@ -68,7 +68,7 @@ def test_speak_rest_with_the_offline_voice_returns_audio_and_headers(live_server
     assert headers["Content-Type"] == "audio/wav"
     assert int(headers["Content-Length"]) == len(audio)
     assert (headers["x-audio-format"], headers["x-sample-rate"]) == ("wav", "16000")
-    assert (headers["x-provider"], headers["X-Cache"]) == ("local", "MISS")
+    assert (headers["x-provider"], headers["x-cache"]) == ("local", "MISS")
     samples, rate = soundfile.read(io.BytesIO(audio), dtype="int16")
     assert rate == 16000 and samples.size > 8000
 
@@ -85,7 +85,7 @@ def test_speak_rest_with_deepgram_is_cached(live_server, providers):
     (audio, headers), (again, headers_again) = _run(live_server.url, scenario)
     assert headers["Content-Type"] == "audio/pcm" and headers["x-sample-rate"] == "24000"
     assert headers["x-voice-id"] == "aura-2-zeus-en"
-    assert (headers["X-Cache"], headers_again["X-Cache"]) == ("MISS", "HIT")
+    assert (headers["x-cache"], headers_again["x-cache"]) == ("MISS", "HIT")
     assert again == audio
     assert len(deepgram.speak_calls) == 1
 

@@ -167,7 +167,7 @@ def audio_headers(world, audio_format, rate, provider, voice):
     assert names.get("x-sample-rate") == rate, names
     assert names.get("x-provider") == provider, names
     assert names.get("x-voice-id") == voice, names
-    assert names.get("X-Cache") in ("HIT", "MISS"), names
+    assert names.get("x-cache") in ("HIT", "MISS"), names
 
 
 @then("the response was served from the cache")

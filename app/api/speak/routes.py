@@ -26,7 +26,7 @@ _SUCCESS_DOC = {"200": {
     "content": {"application/json": {"schema": SPEAK_JSON_RESPONSE}, "audio/*": _BINARY,
                 "application/octet-stream": _BINARY},
     "headers": {name: {"schema": {"type": "string"}}
-                for name in ("x-audio-format", "x-sample-rate", "x-voice-id", "x-provider", "X-Cache")},
+                for name in ("x-audio-format", "x-sample-rate", "x-voice-id", "x-provider", "x-cache")},
 }}
 
 
@@ -94,5 +94,5 @@ def _headers(result: SpeechResult) -> dict[str, str]:
         "x-sample-rate": str(result.audio.sample_rate),
         "x-voice-id": result.request.voice_id,
         "x-provider": result.request.provider,
-        "X-Cache": "HIT" if result.cached else "MISS",
+        "x-cache": "HIT" if result.cached else "MISS",
     }

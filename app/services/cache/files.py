@@ -69,16 +69,21 @@ class AudioFiles:
         """Temp files left by a crash in the middle of a write."""
         if not self.root.is_dir():
             return 0
-        removed, limit = 0, time.time() - older_than_seconds
-        for path in self.root.glob(f"[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]/.*{TEMP_SUFFIX}"):
-            try:
-                if path.stat().st_mtime < limit:
-                    path.unlink()
-                    removed += 1
-            except FileNotFoundError:
-                pass
-        return removed
+        return remove_older_than(self.root.glob(f"[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]/.*{TEMP_SUFFIX}"),
+                                 older_than_seconds)
 
+
+def remove_older_than(paths, older_than_seconds: float) -> int:
+    """Delete the files not modified for `older_than_seconds`; returns how many went."""
+    removed, limit = 0, time.time() - older_than_seconds
+    for path in paths:
+        try:
+            if path.stat().st_mtime < limit:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            pass
+    return removed
 
 def _signature(stat: os.stat_result) -> FileSignature:
     return stat.st_ino, stat.st_mtime_ns, stat.st_size

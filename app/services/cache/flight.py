@@ -5,10 +5,11 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from app.services.cache.files import remove_older_than
 
 
 class SingleFlight:
@@ -72,12 +73,4 @@ class SingleFlight:
         file notices (no links left) and locks the new file instead."""
         if not self.lock_dir.is_dir():
             return 0
-        removed, limit = 0, time.time() - older_than_seconds
-        for path in self.lock_dir.glob("*/*.lock"):
-            try:
-                if path.stat().st_mtime < limit:
-                    path.unlink()
-                    removed += 1
-            except FileNotFoundError:
-                pass
-        return removed
+        return remove_older_than(self.lock_dir.glob("*/*.lock"), older_than_seconds)

@@ -11,7 +11,7 @@ from app.cli.cache import register_cache_cli
 from app.db import Database
 from app.db.migrate import upgrade_to_head
 from app.errors import register_error_handlers
-from app.extensions import api
+from app.extensions import Api, api
 from app.log import configure_logging, init_request_logging
 from app.security import init_security
 from app.services.auth import Authenticator
@@ -37,7 +37,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     database = Database(settings.database_url)
     if settings.auto_migrate:
         upgrade_to_head(database, settings.data_dir / ".migrate.lock")
-    app.extensions["settings"] = settings
     app.extensions["services"] = Services(settings, database)
 
     init_request_logging(app)
@@ -70,7 +69,7 @@ def _openapi_config() -> dict:
     }
 
 
-def _document_security(api_: "api.__class__") -> None:
+def _document_security(api_: Api) -> None:
     schemes = api_.spec.components.security_schemes
     if "bearerAuth" not in schemes:
         api_.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})

@@ -118,3 +118,41 @@ Feature: Authentication
       When I GET "/test/whoami" with the token "allow:initech"
       Then the response status is 503
       And the error code is "auth_service_unavailable"
+
+  Rule: Every endpoint but health, docs and LiveKit's webhook asks for a token
+
+    Background:
+      Given tenant "acme" has the API secret "acme-secret-1"
+
+    Scenario Outline: <method> <path> without a token is refused
+      When I call <method> "<path>" without a token
+      Then the response status is 401
+      And the error code is "missing_auth_header"
+
+      Examples:
+        | method | path                      |
+        | GET    | /voices                   |
+        | POST   | /speak                    |
+        | POST   | /livekit/token            |
+        | GET    | /livekit/rooms            |
+        | GET    | /livekit/rooms/support-42 |
+        | DELETE | /livekit/participant      |
+        | POST   | /livekit/participant/mute |
+        | POST   | /sip/call                 |
+        | POST   | /sip/transfer             |
+        | GET    | /sip/hooks                |
+        | POST   | /sip/hooks                |
+        | DELETE | /sip/hooks                |
+        | GET    | /recording/call-42        |
+
+    Scenario Outline: <method> <path> needs no token
+      When I call <method> "<path>" without a token
+      Then the response status is not 401
+
+      Examples:
+        | method | path             |
+        | GET    | /                |
+        | GET    | /ready           |
+        | GET    | /docs            |
+        | GET    | /openapi.json    |
+        | POST   | /livekit/webhook |

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pytest_bdd import given, parsers, then
+from pytest_bdd import given, parsers, then, when
 
 from tests.fakes.auth_service import FakeAuthService, write_private_key
 from tests.fakes.server import FakeServer, unused_port_url
@@ -50,3 +50,14 @@ def auth_service_asked(world, method, path, token):
 @then("the auth service was not asked")
 def auth_service_not_asked(world):
     assert world.fakes["auth"].service.calls == []
+
+
+@when(parsers.parse('I call {method} "{path}" without a token'))
+def call_without_token(world, method, path):
+    body = None if method in ("GET", "HEAD") else "{}"
+    world.request(method, path, data=body, content_type="application/json")
+
+
+@then("the response status is not 401")
+def status_not_401(world):
+    assert world.response.status_code != 401, world.response.get_data(as_text=True)

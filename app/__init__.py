@@ -14,7 +14,6 @@ from app.errors import register_error_handlers
 from app.extensions import Api, api
 from app.log import configure_logging, init_request_logging
 from app.security import init_security
-from app.services.auth import Authenticator
 from app.services.container import Services
 from app.settings import Settings
 
@@ -37,10 +36,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     database = Database(settings.database_url)
     if settings.auto_migrate:
         upgrade_to_head(database, settings.data_dir / ".migrate.lock")
-    app.extensions["services"] = Services(settings, database)
+    services = app.extensions["services"] = Services(settings, database)
 
     init_request_logging(app)
-    init_security(app, Authenticator(settings.auth))
+    init_security(app, services.authenticator)
     api.init_app(app)
     _document_security(api)
     register_blueprints(api)

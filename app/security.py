@@ -33,7 +33,6 @@ def _is_public() -> bool:
 
 
 def init_security(app: Flask, authenticator: Authenticator) -> None:
-    app.extensions["authenticator"] = authenticator
 
     @app.before_request
     def _authenticate():

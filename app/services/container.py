@@ -20,8 +20,15 @@ class Services:
             if name in self.__dict__:
                 self.__dict__[name].close()
         self.database.dispose()
-        if "recordings" in self.__dict__:
-            self.recordings.close()
+        for name in ("recordings", "authenticator"):
+            if name in self.__dict__:
+                self.__dict__[name].close()
+
+    @cached_property
+    def authenticator(self):
+        from app.services.auth import Authenticator
+
+        return Authenticator(self.settings.auth)
 
     @cached_property
     def recordings(self):

@@ -19,20 +19,19 @@ ELEVENLABS_KEY = "el-test-key"
 
 
 def start_deepgram(world) -> FakeDeepgram:
-    fake = FakeDeepgram(api_key=DEEPGRAM_KEY)
-    server = world.start_fake("deepgram", FakeServer(fake.app))
-    server.service = fake
-    world.set("DEEPGRAM_API_KEY", DEEPGRAM_KEY)
-    world.set("DEEPGRAM_BASE_URL", server.url)
-    return fake
+    return _start_provider(world, "deepgram", FakeDeepgram(api_key=DEEPGRAM_KEY), DEEPGRAM_KEY)
 
 
 def start_elevenlabs(world) -> FakeElevenLabs:
-    fake = FakeElevenLabs(api_key=ELEVENLABS_KEY)
-    server = world.start_fake("elevenlabs", FakeServer(fake.app))
+    return _start_provider(world, "elevenlabs", FakeElevenLabs(api_key=ELEVENLABS_KEY), ELEVENLABS_KEY)
+
+
+def _start_provider(world, name: str, fake, api_key: str):
+    """Serve the fake provider and point the app's settings (key and base URL) at it."""
+    server = world.start_fake(name, FakeServer(fake.app))
     server.service = fake
-    world.set("ELEVENLABS_API_KEY", ELEVENLABS_KEY)
-    world.set("ELEVENLABS_BASE_URL", server.url)
+    world.set(f"{name.upper()}_API_KEY", api_key)
+    world.set(f"{name.upper()}_BASE_URL", server.url)
     return fake
 
 

@@ -92,7 +92,7 @@ class SipSettings:
 
 @dataclass(frozen=True)
 class RecordingSettings:
-    backend: str | None = "file"  # "s3", "file", or None (not configured)
+    backend: str | None = "file"  # "s3", "gcs", "file", or None (not configured)
     prefix: str = ""
     path: Path | None = None  # local directory of the "file" backend
     s3_bucket: str | None = None
@@ -101,6 +101,10 @@ class RecordingSettings:
     s3_secret_key: str | None = field(default=None, repr=False)
     s3_endpoint: str | None = None
     s3_force_path_style: bool = False
+    gcs_bucket: str | None = None
+    gcs_credentials_json: str | None = field(default=None, repr=False)  # the service-account key, as JSON text
+    gcs_endpoint: str | None = None  # a GCS-compatible JSON API (emulator); None means Google's
+    gcs_anonymous: bool = False  # STORAGE_EMULATOR_HOST: emulators take unauthenticated requests
 
 
 @dataclass(frozen=True)
@@ -370,20 +374,30 @@ def _sip_hooks(raw: str | None) -> tuple[SipHookConfig, ...]:
     return tuple(hooks)
 
 
+_S3_VARIABLES = ("RECORDING_S3_BUCKET", "RECORDING_S3_REGION", "RECORDING_S3_ACCESS_KEY", "RECORDING_S3_SECRET_KEY",
+                 "RECORDING_S3_ENDPOINT")
+_GCS_VARIABLES = ("RECORDING_GCS_BUCKET", "RECORDING_GCS_CREDENTIALS_PATH", "RECORDING_GCS_CREDENTIALS_JSON")
+_BACKEND_ALIASES = {"gcp": "gcs", "google": "gcs"}  # upstream accepts these names too
+
+
 def _recording(env: _MappingEnv, data_dir: Path) -> RecordingSettings:
     backend = (env.str("RECORDING_BACKEND", None) or "").strip().lower() or None
-    s3_vars = ("RECORDING_S3_BUCKET", "RECORDING_S3_REGION", "RECORDING_S3_ACCESS_KEY", "RECORDING_S3_SECRET_KEY",
-               "RECORDING_S3_ENDPOINT")
     if backend is None:
-        backend = "s3" if env.present(*s3_vars) else "file"
+        if env.present(*_S3_VARIABLES) and env.present(*_GCS_VARIABLES):
+            raise SettingsError("RECORDING_BACKEND must be 's3' or 'gcs': both RECORDING_S3_* and RECORDING_GCS_* "
+                                "variables are set")
+        backend = "s3" if env.present(*_S3_VARIABLES) else "gcs" if env.present(*_GCS_VARIABLES) else "file"
+    backend = _BACKEND_ALIASES.get(backend, backend)
     if backend in ("none", "disabled", "off"):
         return RecordingSettings(backend=None)
     prefix = env.str("RECORDING_PREFIX", "").strip().strip("/")
     if backend == "file":
         return RecordingSettings(backend="file", prefix=prefix,
                                  path=env.path("RECORDING_PATH", data_dir / "recordings"))
+    if backend == "gcs":
+        return _gcs_recording(env, prefix)
     if backend != "s3":
-        raise SettingsError(f"RECORDING_BACKEND '{backend}' is not supported (expected 's3', 'file' or 'none')")
+        raise SettingsError(f"RECORDING_BACKEND '{backend}' is not supported (expected 's3', 'gcs', 'file' or 'none')")
     for name in ("RECORDING_S3_BUCKET", "RECORDING_S3_REGION", "RECORDING_S3_ACCESS_KEY", "RECORDING_S3_SECRET_KEY"):
         if not env.present(name):
             raise SettingsError(f"{name} is required when the recording backend is s3")
@@ -397,3 +411,53 @@ def _recording(env: _MappingEnv, data_dir: Path) -> RecordingSettings:
         s3_endpoint=env.str("RECORDING_S3_ENDPOINT", None),
         s3_force_path_style=env.bool("RECORDING_S3_FORCE_PATH_STYLE", False),
     )
+
+
+def _gcs_recording(env: _MappingEnv, prefix: str) -> RecordingSettings:
+    if not env.present("RECORDING_GCS_BUCKET"):
+        raise SettingsError("RECORDING_GCS_BUCKET is required when the recording backend is gcs")
+    path, inline = env.present("RECORDING_GCS_CREDENTIALS_PATH"), env.present("RECORDING_GCS_CREDENTIALS_JSON")
+    if path and inline:
+        raise SettingsError("Set only one of RECORDING_GCS_CREDENTIALS_PATH and RECORDING_GCS_CREDENTIALS_JSON")
+    if path:
+        name = "RECORDING_GCS_CREDENTIALS_PATH"
+        try:
+            text = Path(env.str(name)).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"{name} cannot be read: {getattr(exc, 'strerror', None) or type(exc).__name__}") from None
+    elif inline:
+        name, text = "RECORDING_GCS_CREDENTIALS_JSON", env.str("RECORDING_GCS_CREDENTIALS_JSON")
+    else:
+        raise SettingsError("RECORDING_GCS_CREDENTIALS_PATH or RECORDING_GCS_CREDENTIALS_JSON is required when the "
+                            "recording backend is gcs")
+    key = _service_account_key(name, text)
+    emulator = env.str("STORAGE_EMULATOR_HOST", None)
+    endpoint = env.str("RECORDING_GCS_ENDPOINT", None) or key.get("gcs_base_url") or emulator
+    return RecordingSettings(
+        backend="gcs",
+        prefix=prefix,
+        gcs_bucket=env.str("RECORDING_GCS_BUCKET").strip(),
+        gcs_credentials_json=text,
+        gcs_endpoint=endpoint.rstrip("/") if endpoint else None,
+        gcs_anonymous=bool(emulator) and endpoint == emulator,
+    )
+
+
+def _service_account_key(name: str, text: str) -> dict:
+    """The parsed service-account key; its private key is loaded once here so a broken one stops the start."""
+    try:
+        key = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SettingsError(f"{name} is not valid JSON: {exc.msg}") from None
+    if not isinstance(key, dict) or key.get("type") != "service_account":
+        raise SettingsError(f'{name} must be a service-account key (a JSON object with "type": "service_account")')
+    for field_name in ("client_email", "private_key", "token_uri"):
+        if not isinstance(key.get(field_name), str) or not key[field_name].strip():
+            raise SettingsError(f"{name} is missing the service-account field '{field_name}'")
+    try:
+        serialization.load_pem_private_key(key["private_key"].encode(), password=None)
+    except (ValueError, TypeError):
+        raise SettingsError(f"{name}: private_key is not a readable PEM private key") from None
+    if "gcs_base_url" in key and not isinstance(key["gcs_base_url"], str):
+        raise SettingsError(f"{name}: gcs_base_url must be a string")
+    return key

@@ -14,7 +14,7 @@ from google.protobuf import json_format
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.message import DecodeError, Message
 from livekit.api import AccessToken, SIPGrants, VideoGrants
-from livekit.protocol import models, room as proto_room, sip as proto_sip
+from livekit.protocol import egress as proto_egress, models, room as proto_room, sip as proto_sip
 
 from app.services.livekit.errors import LiveKitError, LiveKitUnreachable
 
@@ -94,6 +94,22 @@ class LiveKitClient:
         self._call("SIP", "TransferSIPParticipant", request, proto_sip.TransferSIPParticipantResponse,
                    video=_admin(room), sip=SIPGrants(call=True), timeout=timeout)
 
+    # --- egress (recordings) --------------------------------------------------------------------
+    # LiveKit's egress service checks only the roomRecord grant (pkg/service/egress.go).
+
+    def start_room_composite_egress(self, request: proto_egress.RoomCompositeEgressRequest) -> proto_egress.EgressInfo:
+        return self._call("Egress", "StartRoomCompositeEgress", request, proto_egress.EgressInfo,
+                          video=_RECORD)
+
+    def list_egress(self, room: str, *, active: bool = False) -> list[proto_egress.EgressInfo]:
+        request = proto_egress.ListEgressRequest(room_name=room, active=active)
+        response = self._call("Egress", "ListEgress", request, proto_egress.ListEgressResponse, video=_RECORD)
+        return list(response.items)
+
+    def stop_egress(self, egress_id: str) -> proto_egress.EgressInfo:
+        request = proto_egress.StopEgressRequest(egress_id=egress_id)
+        return self._call("Egress", "StopEgress", request, proto_egress.EgressInfo, video=_RECORD)
+
     # --- transport -----------------------------------------------------------------------------
 
     def _token(self, video: VideoGrants | None, sip: SIPGrants | None) -> str:
@@ -132,6 +148,9 @@ class LiveKitClient:
         except (DecodeError, json_format.ParseError, ValueError):
             raise LiveKitError(f"LiveKit {method} returned an unreadable answer", twirp_code="malformed",
                                http_status=response.status_code) from None
+
+
+_RECORD = VideoGrants(room_record=True)
 
 
 def _admin(room: str) -> VideoGrants:

@@ -1,4 +1,4 @@
-"""Session recordings, streamed from an S3-compatible object store or a local directory."""
+"""Session recordings, streamed from an S3-compatible object store, Google Cloud Storage or a local directory."""
 from app.services.recordings.download import Download, DownloadRequest
 from app.services.recordings.errors import (
     InvalidStreamId, RecordingNotFound, StorageNotConfigured, StorageUnavailable,

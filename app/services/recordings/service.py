@@ -15,6 +15,10 @@ def build_store(settings: RecordingSettings) -> RecordingStore | None:
         from app.services.recordings.s3_store import S3RecordingStore
 
         return S3RecordingStore(settings)
+    if settings.backend == "gcs":
+        from app.services.recordings.gcs_store import GcsRecordingStore
+
+        return GcsRecordingStore(settings)
     if settings.backend == "file" and settings.path is not None:
         from app.services.recordings.file_store import FileRecordingStore
 

@@ -1,6 +1,6 @@
 Feature: Recordings
-  When a session ends, its audio recording is kept as an Ogg file, either in an S3-compatible object
-  store (AWS S3, MinIO, Ceph, R2...) or in a local directory of the server, at
+  When a session ends, its audio recording is kept as an Ogg file, in an S3-compatible object store
+  (AWS S3, MinIO, Ceph, R2...), in Google Cloud Storage or in a local directory of the server, at
   "{RECORDING_PREFIX}/{stream_id}/audio.ogg". GET /recording/{stream_id} downloads it as
   "{stream_id}.ogg", streamed, however long the recording. Players can also ask for its size only (HEAD),
   for one part of it (Range, to seek), and whether the copy they have is still current (ETag).
@@ -16,6 +16,7 @@ Feature: Recordings
       Examples:
         | storage           |
         | an S3 bucket      |
+        | a GCS bucket      |
         | a local directory |
 
     Scenario Outline: Recordings are looked up under the configured prefix in <storage>
@@ -28,6 +29,7 @@ Feature: Recordings
       Examples:
         | storage           |
         | an S3 bucket      |
+        | a GCS bucket      |
         | a local directory |
 
     Scenario Outline: A recording that does not exist in <storage>
@@ -40,6 +42,7 @@ Feature: Recordings
       Examples:
         | storage           |
         | an S3 bucket      |
+        | a GCS bucket      |
         | a local directory |
 
   Rule: Players can ask for the size, for a part, and whether their copy is current
@@ -53,6 +56,7 @@ Feature: Recordings
       Examples:
         | storage           |
         | an S3 bucket      |
+        | a GCS bucket      |
         | a local directory |
 
     Scenario Outline: A player seeks to bytes <range> of a recording in <storage>
@@ -66,6 +70,8 @@ Feature: Recordings
         | an S3 bucket      | 1000-1999 | 1000  | 1999 |
         | a local directory | 1000-1999 | 1000  | 1999 |
         | an S3 bucket      | 2900-     | 2900  | 2999 |
+        | a GCS bucket      | 1000-1999 | 1000  | 1999 |
+        | a GCS bucket      | -100      | 2900  | 2999 |
         | a local directory | -100      | 2900  | 2999 |
         | a local directory | 2990-9999 | 2990  | 2999 |
 
@@ -80,6 +86,7 @@ Feature: Recordings
       Examples:
         | storage           |
         | an S3 bucket      |
+        | a GCS bucket      |
         | a local directory |
 
     Scenario Outline: A player whose copy of a recording in <storage> is current is told so
@@ -93,14 +100,20 @@ Feature: Recordings
       Examples:
         | storage           |
         | an S3 bucket      |
+        | a GCS bucket      |
         | a local directory |
 
-    Scenario: A player resuming from a current copy receives only the missing part
-      Given recordings are kept in an S3 bucket
+    Scenario Outline: A player resuming from a current copy in <storage> receives only the missing part
+      Given recordings are kept in <storage>
       And the recording "call-42" holds 3000 bytes of audio
       And I downloaded the recording "call-42" once
       When a player resumes the bytes "1000-1999" of the recording "call-42" from the copy I received
       Then the player receives bytes 1000 to 1999 of the recording "call-42"
+
+      Examples:
+        | storage      |
+        | an S3 bucket |
+        | a GCS bucket |
 
     Scenario: A player resuming from an outdated copy receives the whole recording again
       Given recordings are kept in a local directory
@@ -156,6 +169,8 @@ Feature: Recordings
         | storage                                |
         | an S3 store that cannot be reached     |
         | an S3 store that refuses access        |
+        | a GCS store that cannot be reached     |
+        | a GCS store that refuses access        |
         | a local directory that is not available |
 
   Rule: With AUTH_REQUIRED, a recording that names its owner is only served to that tenant
@@ -173,6 +188,7 @@ Feature: Recordings
       Examples:
         | storage           |
         | an S3 bucket      |
+        | a GCS bucket      |
         | a local directory |
 
     Scenario Outline: Another tenant is told the recording in <storage> does not exist
@@ -185,6 +201,7 @@ Feature: Recordings
       Examples:
         | storage           |
         | an S3 bucket      |
+        | a GCS bucket      |
         | a local directory |
 
     Scenario Outline: A recording without an owner in <storage> is served to every tenant
@@ -196,6 +213,7 @@ Feature: Recordings
       Examples:
         | storage           |
         | an S3 bucket      |
+        | a GCS bucket      |
         | a local directory |
 
     Scenario: A request without a token is refused before the storage is asked

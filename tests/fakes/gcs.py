@@ -4,6 +4,7 @@ and google-auth use it (checked against their source and the GCS JSON API refere
 - `POST /token`: the OAuth 2.0 JWT-bearer grant of a service account. The assertion must be signed
   with the test key (RS256), issued by its `client_email` and addressed to Google's token URI; the answer
   is an access token carrying the requested scopes.
+- `GET /storage/v1/b/{bucket}`: the bucket resource (the library fetches it in the background).
 - `GET /storage/v1/b/{bucket}/o/{object}`: the object resource (`generation`, `size`, `updated`,
   `metadata`...), or a JSON API error (`{"error": {"code", "message", "errors": [{"reason"}]}}`).
 - `GET /download/storage/v1/b/{bucket}/o/{object}?alt=media[&generation=]`: the bytes, with `Range`,
@@ -68,6 +69,7 @@ class GcsServer:
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.app = Flask("fake-gcs")
         self.app.add_url_rule("/token", "token", self._token, methods=["POST"])
+        self.app.add_url_rule("/storage/v1/b/<bucket>", "bucket", self._bucket, methods=["GET"])
         self.app.add_url_rule("/storage/v1/b/<bucket>/o/<path:name>", "object", self._object, methods=["GET"])
         self.app.add_url_rule("/download/storage/v1/b/<bucket>/o/<path:name>", "media", self._media, methods=["GET"])
         self.app.add_url_rule("/upload/storage/v1/b/<bucket>/o", "upload", self._upload, methods=["POST"])
@@ -153,6 +155,17 @@ class GcsServer:
         if stored is None:
             return _api_error(404, f"No such object: {bucket}/{name}", "notFound")
         return stored
+
+    def _bucket(self, bucket: str):
+        """google-cloud-storage reads the bucket's project and location in the background, for tracing."""
+        refused = self._authorized()
+        if refused:
+            return refused
+        if bucket not in self.buckets:
+            return _api_error(404, "The specified bucket does not exist.", "notFound")
+        return {"kind": "storage#bucket", "id": bucket, "name": bucket, "projectNumber": "123456789012",
+                "metageneration": "1", "location": "US", "storageClass": "STANDARD", "locationType": "multi-region",
+                "timeCreated": "2026-01-01T00:00:00.000Z", "updated": "2026-01-01T00:00:00.000Z"}
 
     def _object(self, bucket: str, name: str):
         refused = self._authorized()

@@ -1,5 +1,5 @@
 """Steps of features/recording.feature: recordings written straight into a real S3 server (moto over
-HTTP) or a local directory, at the documented key, then downloaded through the API."""
+HTTP), a fake GCS server or a local directory, at the documented key, then downloaded through the API."""
 from __future__ import annotations
 
 import json
@@ -9,6 +9,7 @@ from urllib.parse import quote
 import pytest
 from pytest_bdd import given, parsers, then, when
 
+from tests.fakes.gcs import GcsServer
 from tests.fakes.s3 import refusing_s3_app
 from tests.fakes.server import FakeServer, unused_port_url
 
@@ -19,6 +20,7 @@ class RecordingShelf:
     def __init__(self):
         self.kind: str | None = None
         self.s3 = None
+        self.gcs = None
         self.bucket: str | None = None
         self.directory = None
         self.prefix = ""
@@ -29,6 +31,8 @@ class RecordingShelf:
         key = f"{self.prefix}/{stream_id}/audio.ogg" if self.prefix else f"{stream_id}/audio.ogg"
         if self.kind == "s3":
             self.s3.put(self.bucket, key, data, owner)
+        elif self.kind == "gcs":
+            self.gcs.put(self.bucket, key, data, owner)
         else:
             path = self.directory / key
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -50,7 +54,7 @@ def _audio(stream_id: str, size: int) -> bytes:
 # --- Given -----------------------------------------------------------------------------------------
 
 @given(parsers.parse("recordings are kept in {storage}"))
-def recordings_kept_in(world, shelf, s3_server, storage):
+def recordings_kept_in(world, shelf, s3_server, gcs_server, storage):
     shelf.prefix = world.env.get("RECORDING_PREFIX", "").strip("/")
     if storage == "an S3 bucket":
         shelf.kind, shelf.s3, shelf.bucket = "s3", s3_server, s3_server.new_bucket()
@@ -59,6 +63,15 @@ def recordings_kept_in(world, shelf, s3_server, storage):
         env = s3_server.env("recordings", endpoint=unused_port_url())
     elif storage == "an S3 store that refuses access":
         env = s3_server.env("recordings", endpoint=world.start_fake("s3", FakeServer(refusing_s3_app)).url)
+    elif storage == "a GCS bucket":
+        shelf.kind, shelf.gcs, shelf.bucket = "gcs", gcs_server, gcs_server.new_bucket()
+        env = gcs_server.env(shelf.bucket)
+    elif storage == "a GCS store that cannot be reached":
+        env = gcs_server.env("recordings", endpoint=unused_port_url())
+    elif storage == "a GCS store that refuses access":
+        # a key the store does not know: its tokens are refused
+        stranger = world.start_fake("gcs-stranger", GcsServer())
+        env = {**stranger.env("recordings"), "RECORDING_GCS_ENDPOINT": gcs_server.url}
     elif storage == "a local directory":
         shelf.kind, shelf.directory = "file", world.tmp_path / "recordings"
         env = {"RECORDING_BACKEND": "file", "RECORDING_PATH": str(shelf.directory)}
@@ -178,5 +191,6 @@ def no_audio(world, shelf):
 
 @then("the storage was not asked for any recording")
 def storage_not_asked(shelf):
-    reads = [r for r in shelf.s3.requests_to(shelf.bucket) if r[0] in ("GET", "HEAD")]
+    store = shelf.s3 if shelf.kind == "s3" else shelf.gcs
+    reads = [r for r in store.requests_to(shelf.bucket) if r[0] in ("GET", "HEAD")]
     assert reads == [], reads

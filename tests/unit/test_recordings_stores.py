@@ -1,5 +1,5 @@
-"""Both storage backends behind the same service, against a real S3 server (moto over HTTP) and a
-temp directory. Objects are written independently of our code, at the documented key."""
+"""Every storage backend behind the same service, against a real S3 server (moto over HTTP), a fake GCS
+JSON API server and a temp directory. Objects are written independently of our code, at the documented key."""
 import json
 import os
 import time
@@ -13,6 +13,7 @@ from app.services.recordings import (
 from app.services.recordings.file_store import FileRecordingStore
 from app.services.recordings.s3_store import S3RecordingStore
 from app.settings import Settings
+from tests.fakes.gcs import gcs_server  # noqa: F401 - fixture
 from tests.fakes.s3 import refusing_s3_app, s3_server  # noqa: F401 - fixture
 from tests.fakes.server import FakeServer, unused_port_url
 
@@ -25,6 +26,18 @@ class S3Backend:
         self.bucket = server.new_bucket()
         env = {**server.env(self.bucket), "RECORDING_PREFIX": prefix}
         self.recordings = Recordings(S3RecordingStore(Settings.from_env(env).recording))
+
+    def put(self, stream_id, data, owner=None):
+        key = f"{self.prefix}/{stream_id}/audio.ogg" if self.prefix else f"{stream_id}/audio.ogg"
+        self.server.put(self.bucket, key, data, owner)
+
+
+class GcsBackend:
+    def __init__(self, server, prefix):
+        self.server, self.prefix = server, prefix
+        self.bucket = server.new_bucket()
+        env = {**server.env(self.bucket), "RECORDING_PREFIX": prefix}
+        self.recordings = Recordings.from_settings(Settings.from_env(env).recording)
 
     def put(self, stream_id, data, owner=None):
         key = f"{self.prefix}/{stream_id}/audio.ogg" if self.prefix else f"{stream_id}/audio.ogg"
@@ -44,11 +57,13 @@ class FileBackend:
             (folder / "audio.ogg.metadata.json").write_text(json.dumps({"auth_id": owner}))
 
 
-@pytest.fixture(params=["s3", "file"])
-def backend(request, s3_server, tmp_path):  # noqa: F811
+@pytest.fixture(params=["s3", "gcs", "file"])
+def backend(request, s3_server, gcs_server, tmp_path):  # noqa: F811
     prefix = "rooms/eu"
     if request.param == "s3":
         backend = S3Backend(s3_server, prefix)
+    elif request.param == "gcs":
+        backend = GcsBackend(gcs_server, prefix)
     else:
         backend = FileBackend(tmp_path / "recordings", prefix)
     yield backend

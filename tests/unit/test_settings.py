@@ -44,7 +44,8 @@ def test_empty_variables_count_as_unset():
         ({"SIP_OUTBOUND_ADDRESS": "sip.example.com"}, "SIP_ROOM_PREFIX"),
         ({"SIP_ROOM_PREFIX": "call", "SIP_HOOKS_JSON": "{"}, "SIP_HOOKS_JSON"),
         ({"SIP_ROOM_PREFIX": "call", "SIP_OUTBOUND_AUTH_USERNAME": "u"}, "SIP_OUTBOUND_AUTH_PASSWORD"),
-        ({"RECORDING_BACKEND": "gcs"}, "RECORDING_BACKEND"),
+        ({"RECORDING_BACKEND": "azure"}, "RECORDING_BACKEND"),
+        ({"RECORDING_BACKEND": "gcs"}, "RECORDING_GCS_BUCKET"),
         ({"RECORDING_S3_BUCKET": "b"}, "RECORDING_S3_REGION"),
     ],
 )

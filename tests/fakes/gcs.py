@@ -64,6 +64,8 @@ class GcsServer:
         self.buckets: dict[str, dict[str, StoredObject]] = {}
         self.requests: list[tuple[str, str]] = []
         self.tokens: dict[str, set[str]] = {}  # access token -> its scopes
+        self.downloads_in_flight = 0  # media responses being sent
+        self.downloads_cut_short = 0  # media responses whose client closed the connection before the end
         self._generations = itertools.count(1_700_000_000_000_001)
         self._lock = threading.Lock()
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -203,8 +205,25 @@ class GcsServer:
                 return Response("Request range not satisfiable", status=416, headers={"Content-Range": f"bytes */{size}"})
             start, stop = bounds
             headers["Content-Range"] = f"bytes {start}-{stop - 1}/{size}"
-            return Response(stored.data[start:stop], status=206, headers=headers, content_type=stored.content_type)
-        return Response(stored.data, headers=headers, content_type=stored.content_type)
+            return self._stream(stored.data[start:stop], 206, headers, stored.content_type)
+        return self._stream(stored.data, 200, headers, stored.content_type)
+
+    def _stream(self, data: bytes, status: int, headers: dict, content_type: str) -> Response:
+        """Sent in pieces, so that a client hanging up shows as the end of a download in flight."""
+        def pieces():
+            with self._lock:
+                self.downloads_in_flight += 1
+            complete = False
+            try:
+                for start in range(0, len(data), 64 * 1024):
+                    yield data[start:start + 64 * 1024]
+                complete = True
+            finally:
+                with self._lock:
+                    self.downloads_in_flight -= 1
+                    self.downloads_cut_short += not complete
+        headers = {**headers, "Content-Length": str(len(data))}
+        return Response(pieces(), status=status, headers=headers, content_type=content_type, direct_passthrough=True)
 
     def _upload(self, bucket: str):
         refused = self._authorized(write=True)

@@ -1,13 +1,15 @@
-"""A download is streamed, and a client that hangs up mid-download releases the S3 connection or the
-file at once (the WSGI server closes the response; the response closes the store's stream)."""
+"""A download is streamed, and a client that hangs up mid-download releases the S3 or GCS connection or
+the file at once (the WSGI server closes the response; the response closes the store's stream)."""
 from __future__ import annotations
 
 import os
 import socket
 import time
 
+import pytest
 from werkzeug.test import EnvironBuilder
 
+from tests.fakes.gcs import gcs_server  # noqa: F401 - fixture
 from tests.fakes.s3 import s3_server  # noqa: F401 - fixture
 from tests.fakes.server import FakeServer
 
@@ -105,6 +107,17 @@ def test_hanging_up_closes_the_s3_stream(make_app, s3_server):  # noqa: F811
         assert wait_until(lambda: open_connections_to(moto_port) == 0), "the S3 connection was left open"
 
 
+def test_hanging_up_closes_the_gcs_stream(make_app, gcs_server):  # noqa: F811
+    bucket = gcs_server.new_bucket()
+    huge = BIG * 4  # more than the loopback socket buffers can hold: the fake is still sending when we hang up
+    gcs_server.put(bucket, "call-big/audio.ogg", huge)
+    cut_short = gcs_server.downloads_cut_short
+    with FakeServer(make_app(**gcs_server.env(bucket))) as server:
+        head = start_download_and_hang_up(server.port, "/recording/call-big")
+        assert head.startswith(b"HTTP/1.1 200") and f"Content-Length: {len(huge)}".encode() in head
+        assert wait_until(lambda: gcs_server.downloads_cut_short == cut_short + 1), "the GCS download was left open"
+
+
 def test_hanging_up_closes_the_file(make_app, tmp_path):
     recording = tmp_path / "recordings" / "call-big" / "audio.ogg"
     recording.parent.mkdir(parents=True)
@@ -120,10 +133,12 @@ def test_hanging_up_closes_the_file(make_app, tmp_path):
         assert wait_until(lambda: open_files_named(recording) == 0), "the file was left open"
 
 
-def test_a_large_download_is_complete_and_identical(make_app, s3_server):  # noqa: F811
-    bucket = s3_server.new_bucket()
-    s3_server.put(bucket, "call-big/audio.ogg", BIG)
-    with FakeServer(make_app(**s3_server.env(bucket))) as server:
+@pytest.mark.parametrize("store", ["s3", "gcs"])
+def test_a_large_download_is_complete_and_identical(make_app, s3_server, gcs_server, store):  # noqa: F811
+    server = s3_server if store == "s3" else gcs_server
+    bucket = server.new_bucket()
+    server.put(bucket, "call-big/audio.ogg", BIG)
+    with FakeServer(make_app(**server.env(bucket))) as server:
         with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
             sock.sendall(b"GET /recording/call-big HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
             data = bytearray()

@@ -43,6 +43,12 @@ class Services:
         return LiveKit(self.settings.livekit)
 
     @cached_property
+    def room_recorder(self):
+        from app.services.livekit.recorder import RoomRecorder
+
+        return RoomRecorder(self.livekit.rooms, self.settings.recording, self.recordings)
+
+    @cached_property
     def sip(self):
         from app.services.sip import Sip
 

@@ -95,6 +95,10 @@ class FakeLiveKit:
             ("livekit.SIP", "CreateSIPParticipant"): (proto_sip.CreateSIPParticipantRequest, self._create_sip_participant),
             ("livekit.SIP", "TransferSIPParticipant"): (proto_sip.TransferSIPParticipantRequest, self._transfer),
         }
+        from tests.fakes.livekit_egress import FakeEgress  # the Egress service lives in its own module
+
+        self.egress = FakeEgress(self)
+        self._routes.update(self.egress.routes())
 
     # --- test controls -------------------------------------------------------------------------
 
@@ -108,6 +112,7 @@ class FakeLiveKit:
             self.calls.clear()
             self._failures.clear()
             self._delays.clear()
+            self.egress.reset()
 
     def add_room(self, name: str, metadata: str = "", *, max_participants: int = 0,
                  creation_time: int | None = None) -> models.Room:

@@ -56,6 +56,15 @@ class Recordings:
                 continue
         raise StorageUnavailable("The recording changed while being read; try again")
 
+    def exists(self, stream_id: str) -> bool:
+        """Whether a recording is stored under `stream_id`, whoever owns it."""
+        validate_stream_id(stream_id)
+        try:
+            self._configured_store().describe(stream_id)
+        except RecordingNotFound:
+            return False
+        return True
+
     def close(self) -> None:
         if self.store is not None:
             self.store.close()

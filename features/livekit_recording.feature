@@ -46,12 +46,17 @@ Feature: Recording a LiveKit room
       And the recording's stream id is a new UUID
       And the recording can be downloaded at its "recording_url" once stopped
 
-    Scenario: Another tenant cannot download the recording
-      Given recordings are kept in an S3 bucket
+    Scenario Outline: Another tenant cannot download the recording from <storage>
+      Given recordings are kept in <storage>
       And tenant "acme" has recorded room "acme-support" as the stream "standup-1"
       When I download the recording "standup-1" with the token "globex-secret-2"
       Then the response status is 404
       And the error code is "recording_not_found"
+
+      Examples:
+        | storage      |
+        | an S3 bucket |
+        | a GCS bucket |
 
     Scenario: Without authentication, anyone records any room and the recording has no owner
       Given the server does not require authentication
@@ -94,13 +99,25 @@ Feature: Recording a LiveKit room
       Then the response status is 409
       And the error code is "recording_in_progress"
 
-    Scenario: A stream id that already names a recording is refused, and that recording is kept
-      Given recordings are kept in an S3 bucket
+    Scenario Outline: A stream id that already names a recording in <storage> is refused
+      Given recordings are kept in <storage>
       And the recording "call-7" holds 2000 bytes of audio and belongs to tenant "globex"
       When tenant "acme" starts recording room "acme-support" as the stream "call-7"
       Then the response status is 409
       And the error code is "recording_exists"
       And LiveKit was not asked to record any room
+
+      Examples:
+        | storage      |
+        | an S3 bucket |
+        | a GCS bucket |
+
+    Scenario: A stream id being recorded in another room is refused
+      Given recordings are kept in a GCS bucket
+      And tenant "globex" is recording room "globex-sales" as the stream "shared-name"
+      When tenant "acme" starts recording room "acme-support" as the stream "shared-name"
+      Then the response status is 409
+      And the error code is "recording_exists"
 
     Scenario: A malformed stream id is refused
       Given recordings are kept in an S3 bucket

@@ -9,7 +9,8 @@ and google-auth use it (checked against their source and the GCS JSON API refere
   `metadata`...), or a JSON API error (`{"error": {"code", "message", "errors": [{"reason"}]}}`).
 - `GET /download/storage/v1/b/{bucket}/o/{object}?alt=media[&generation=]`: the bytes, with `Range`,
   `x-goog-generation` and `x-goog-hash`; a generation that is no longer current is 404.
-- `POST /upload/storage/v1/b/{bucket}/o?uploadType=multipart|media`: stores an object (write scope).
+- `POST /upload/storage/v1/b/{bucket}/o?uploadType=multipart|media[&ifGenerationMatch=]`: stores an
+  object (write scope); `ifGenerationMatch=0` only when the name is free (412 otherwise).
 
 Every API request needs a bearer token this server issued (401 otherwise) unless the server was
 started with `anonymous=True`, as emulators behind STORAGE_EMULATOR_HOST are.
@@ -244,6 +245,10 @@ class GcsServer:
         name = resource.get("name") or request.args.get("name")
         if not name:
             return _api_error(400, "Required: object name", "required")
+        match = request.args.get("ifGenerationMatch")  # "0": only if no live object has that name
+        current = self.buckets[bucket].get(name)
+        if match is not None and match != (str(current.generation) if current else "0"):
+            return _api_error(412, "At least one of the pre-conditions you specified did not hold.", "conditionNotMet")
         metadata = resource.get("metadata") or {}
         stored = self.put(bucket, name, data, content_type=resource.get("contentType") or content_type
                           or "application/octet-stream")

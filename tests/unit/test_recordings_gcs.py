@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from app.services.recordings import DownloadRequest, Recordings, StorageUnavailable
+from app.services.recordings import DownloadRequest, RecordingNotFound, Recordings, StorageUnavailable, StreamIdTaken
 from app.services.recordings.gcs_store import GcsRecordingStore
 from app.settings import Settings
 from tests.fakes.gcs import GcsServer, gcs_server  # noqa: F401 - fixture
@@ -83,3 +83,24 @@ def test_an_object_replaced_after_it_was_described_is_described_again(gcs_server
     recordings = Recordings(ReplacingStore(Settings.from_env(gcs_server.env(bucket)).recording))
     download = recordings.download("call-1", tenant=None, request=DownloadRequest(range="bytes=0-"))
     assert read_all(download) == b"new" * 200 and download.info.size == 600
+
+
+def test_the_owner_of_a_recording_started_here_is_kept_beside_it(gcs_server):  # noqa: F811
+    """LiveKit's GCS upload cannot carry metadata: the owner is written first, beside the object."""
+    bucket = gcs_server.new_bucket()
+    recordings = Recordings.from_settings(Settings.from_env({**gcs_server.env(bucket), "RECORDING_PREFIX": "r"}).recording)
+    recordings.reserve("call-1", "acme")
+    with pytest.raises(StreamIdTaken):  # atomically: a second start under the same id loses
+        recordings.reserve("call-1", "globex")
+    gcs_server.put(bucket, "r/call-1/audio.ogg", AUDIO)  # what the egress uploads, without metadata
+    assert read_all(recordings.download("call-1", tenant="acme")) == AUDIO
+    with pytest.raises(RecordingNotFound):
+        recordings.download("call-1", tenant="globex")
+
+
+def test_an_unreadable_owner_beside_the_recording_fails_closed(gcs_server):  # noqa: F811
+    bucket = gcs_server.new_bucket()
+    gcs_server.put(bucket, "call-1/audio.ogg", AUDIO)
+    gcs_server.put(bucket, "call-1/audio.ogg.metadata.json", b"not json")
+    with pytest.raises(StorageUnavailable):
+        Recordings.from_settings(Settings.from_env(gcs_server.env(bucket)).recording).download("call-1", tenant="globex")

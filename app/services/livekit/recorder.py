@@ -3,8 +3,9 @@ written as Ogg into the recording store where `GET /recording/{stream_id}` finds
 
 Upstream starts recordings only from its WebSocket sessions; this is the same egress (same file type,
 same key `{RECORDING_PREFIX}/{stream_id}/audio.ogg`, same upload target), for REST-only deployments.
-The recording belongs to the tenant that started it: its `auth_id` travels with the upload as the S3
-object's user metadata, which downloads already read."""
+The recording belongs to the tenant that started it: its `auth_id` travels with an S3 upload as the
+object's user metadata, which downloads already read; LiveKit's GCS upload cannot carry metadata, so
+the GCS store keeps the owner beside the object (see RecordingStore.reserve)."""
 from __future__ import annotations
 
 import uuid
@@ -16,7 +17,9 @@ from livekit.protocol import egress as proto_egress
 from app.errors import ApiError, BadRequest, NotFound, ServiceUnavailable, UpstreamError
 from app.services.livekit.errors import LiveKitError
 from app.services.livekit.rooms import TenantRooms
-from app.services.recordings import Recordings, StorageNotConfigured, object_key, validate_stream_id
+from app.services.recordings import (
+    Recordings, StorageNotConfigured, StreamIdTaken, object_key, validate_stream_id,
+)
 from app.services.recordings.store import RECORDING_FILE_NAME
 from app.settings import RecordingSettings
 
@@ -62,6 +65,7 @@ class RoomRecorder:
         if self._current(room_name, in_progress=True) is not None:
             raise RecordingConflict(f"Room '{room_name}' is already being recorded", code="recording_in_progress")
         self._require_unused(stream_id)
+        self.recordings.reserve(stream_id, tenant)
         request = proto_egress.RoomCompositeEgressRequest(
             room_name=room_name, audio_only=True, file_outputs=[self._file_output(stream_id, tenant)])
         try:
@@ -110,8 +114,7 @@ class RoomRecorder:
     def _require_unused(self, stream_id: str) -> None:
         """A stream id names one recording for good: starting another under it would overwrite it."""
         if self.recordings.exists(stream_id):
-            raise RecordingConflict(f"A recording with the stream_id '{stream_id}' already exists",
-                                    code="recording_exists")
+            raise StreamIdTaken(f"A recording with the stream_id '{stream_id}' already exists")
 
     def _current(self, room_name: str, *, in_progress: bool = False) -> RoomRecording | None:
         """The room's latest recording of ours (the newest first among those in progress)."""

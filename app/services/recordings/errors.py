@@ -1,7 +1,7 @@
 """The errors of the recording download, as the API answers them."""
 from __future__ import annotations
 
-from app.errors import BadRequest, NotFound, ServiceUnavailable
+from app.errors import ApiError, BadRequest, NotFound, ServiceUnavailable
 
 
 class InvalidStreamId(BadRequest):
@@ -18,6 +18,10 @@ class StorageNotConfigured(ServiceUnavailable):
 
 class StorageUnavailable(ServiceUnavailable):
     code, message = "storage_unavailable", "Recording storage is unavailable"
+
+
+class StreamIdTaken(ApiError):
+    status, code = 409, "recording_exists"
 
 
 class RecordingChanged(Exception):

@@ -15,12 +15,12 @@ from pathlib import Path
 
 from app.services.recordings.errors import RecordingChanged, RecordingNotFound, StorageUnavailable
 from app.services.recordings.store import (
-    CHUNK_BYTES, ByteRange, RecordingBody, RecordingInfo, RecordingStore, object_key, owner_from_metadata,
+    CHUNK_BYTES, OWNER_SUFFIX, ByteRange, RecordingBody, RecordingInfo, RecordingStore, object_key,
+    owner_from_metadata,
 )
 
 log = logging.getLogger("app.recordings.file")
 
-METADATA_SUFFIX = ".metadata.json"
 _MAX_METADATA_BYTES = 64 * 1024
 
 
@@ -77,7 +77,7 @@ class FileRecordingStore(RecordingStore):
         return path
 
     def _owner(self, path: Path) -> str | None:
-        sidecar = path.with_name(path.name + METADATA_SUFFIX)
+        sidecar = path.with_name(path.name + OWNER_SUFFIX)
         try:
             with open(sidecar, "rb") as file:
                 raw = file.read(_MAX_METADATA_BYTES + 1)

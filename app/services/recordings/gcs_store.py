@@ -2,7 +2,11 @@
 
 The object is described with the library (`Bucket.get_blob`) and its bytes are streamed from the JSON
 API's media URL over the same authorized session: the library's own downloads write into a file
-object and return only once the whole object has arrived, which would keep the client waiting."""
+object and return only once the whole object has arrived, which would keep the client waiting.
+
+LiveKit's GCS upload carries no object metadata, so the owner of a recording we start is written beside
+it first (`audio.ogg.metadata.json`, created only if absent: the stream id is taken atomically), and
+read from there when the object's own metadata names no owner."""
 from __future__ import annotations
 
 import json
@@ -12,9 +16,9 @@ from urllib.parse import quote
 
 import requests
 
-from app.services.recordings.errors import RecordingChanged, RecordingNotFound, StorageUnavailable
+from app.services.recordings.errors import RecordingChanged, RecordingNotFound, StorageUnavailable, StreamIdTaken
 from app.services.recordings.store import (
-    CHUNK_BYTES, ByteRange, RecordingBody, RecordingInfo, RecordingStore, object_key, owner_from_metadata,
+    CHUNK_BYTES, OWNER_SUFFIX, ByteRange, RecordingBody, RecordingInfo, RecordingStore, object_key, owner_from_metadata,
 )
 from app.settings import RecordingSettings
 
@@ -22,6 +26,8 @@ log = logging.getLogger("app.recordings.gcs")
 
 GOOGLE_STORAGE_URL = "https://storage.googleapis.com"
 READ_ONLY_SCOPE = "https://www.googleapis.com/auth/devstorage.read_only"
+READ_WRITE_SCOPE = "https://www.googleapis.com/auth/devstorage.read_write"  # only to write an owner
+_MAX_OWNER_BYTES = 64 * 1024
 # As for S3: a store that is down answers 503 within seconds. The library's default retry keeps
 # trying for two minutes; ours gives up after RETRY_SECONDS.
 CONNECT_TIMEOUT_SECONDS = 3
@@ -33,19 +39,18 @@ class GcsRecordingStore(RecordingStore):
     def __init__(self, settings: RecordingSettings):
         self._settings = settings
         self._api_url = settings.gcs_endpoint or GOOGLE_STORAGE_URL
-        self._bucket = None
-        self._session = None
+        self._connections: dict[str, tuple] = {}  # scope -> (authorized session, bucket handle)
         self._lock = threading.Lock()
 
-    def _connect(self):
-        """The bucket handle and authorized session, built on first use (once per store and worker)."""
-        if self._bucket is None:
+    def _connect(self, scope: str = READ_ONLY_SCOPE):
+        """The authorized session and bucket handle for `scope`, built on first use (once per store and worker)."""
+        if scope not in self._connections:
             with self._lock:
-                if self._bucket is None:
-                    self._session, self._bucket = self._build()
-        return self._session, self._bucket
+                if scope not in self._connections:
+                    self._connections[scope] = self._build(scope)
+        return self._connections[scope]
 
-    def _build(self):
+    def _build(self, scope: str):
         from google.auth.credentials import AnonymousCredentials
         from google.auth.transport.requests import AuthorizedSession
         from google.cloud import storage
@@ -56,7 +61,7 @@ class GcsRecordingStore(RecordingStore):
         if settings.gcs_anonymous:
             credentials = AnonymousCredentials()
         else:
-            credentials = service_account.Credentials.from_service_account_info(key, scopes=[READ_ONLY_SCOPE])
+            credentials = service_account.Credentials.from_service_account_info(key, scopes=[scope])
         # One session for the library's metadata calls and our media reads: one token, one connection
         # pool, and a bounded token refresh (google-auth's default waits two minutes).
         session = AuthorizedSession(credentials, refresh_timeout=CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS)
@@ -85,8 +90,47 @@ class GcsRecordingStore(RecordingStore):
             # The generation changes with every upload of the object and only then: a strong validator.
             etag=f'"{blob.generation}"',
             last_modified=blob.updated,
-            owner=owner_from_metadata(blob.metadata),
+            owner=owner_from_metadata(blob.metadata) or self._recorded_owner(stream_id),
         )
+
+    def reserve(self, stream_id: str, owner: str | None) -> None:
+        from google.api_core.exceptions import PreconditionFailed
+        from google.cloud.storage.retry import DEFAULT_RETRY
+
+        if owner is None:
+            return
+        try:
+            _session, bucket = self._connect(READ_WRITE_SCOPE)
+            bucket.blob(self._key(stream_id) + OWNER_SUFFIX).upload_from_string(
+                json.dumps({"auth_id": owner}), content_type="application/json", if_generation_match=0,
+                timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS), retry=DEFAULT_RETRY.with_timeout(RETRY_SECONDS))
+        except PreconditionFailed:
+            raise StreamIdTaken(f"A recording with the stream_id '{stream_id}' already exists") from None
+        except Exception as exc:  # noqa: BLE001
+            raise _translate(exc, stream_id) from None
+
+    def _recorded_owner(self, stream_id: str) -> str | None:
+        from google.api_core.exceptions import NotFound
+        from google.cloud.storage.retry import DEFAULT_RETRY
+
+        try:
+            _session, bucket = self._connect()
+            raw = bucket.blob(self._key(stream_id) + OWNER_SUFFIX).download_as_bytes(
+                end=_MAX_OWNER_BYTES, timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS),
+                retry=DEFAULT_RETRY.with_timeout(RETRY_SECONDS))
+        except NotFound:
+            return None
+        except Exception as exc:  # noqa: BLE001
+            raise _translate(exc, stream_id) from None
+        try:
+            metadata = json.loads(raw)
+        except ValueError:
+            metadata = None
+        if not isinstance(metadata, dict):
+            # Fail closed, as the file store: a recording whose owner cannot be read is served to nobody.
+            log.warning("unreadable recording owner for %s", self._key(stream_id))
+            raise StorageUnavailable("Recording metadata is unreadable")
+        return owner_from_metadata(metadata)
 
     def open(self, stream_id: str, expected: RecordingInfo, byte_range: ByteRange | None) -> RecordingBody:
         generation = expected.etag.strip('"')
@@ -108,8 +152,8 @@ class GcsRecordingStore(RecordingStore):
         raise StorageUnavailable("Failed to retrieve recording from storage")
 
     def close(self) -> None:
-        if self._session is not None:
-            self._session.close()
+        for session, _bucket in self._connections.values():
+            session.close()
 
 
 class _GcsBody(RecordingBody):

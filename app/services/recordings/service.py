@@ -65,6 +65,10 @@ class Recordings:
             return False
         return True
 
+    def reserve(self, stream_id: str, owner: str | None) -> None:
+        """Take `stream_id` for a recording about to be made, owned by `owner` (see RecordingStore.reserve)."""
+        self._configured_store().reserve(validate_stream_id(stream_id), owner)
+
     def close(self) -> None:
         if self.store is not None:
             self.store.close()

@@ -9,6 +9,9 @@ from datetime import datetime
 from app.services.recordings.errors import RecordingChanged
 
 RECORDING_FILE_NAME = "audio.ogg"
+# Where a store that cannot keep the owner in the object's own metadata keeps it: beside the object, in
+# `audio.ogg.metadata.json` (`{"auth_id": "acme"}`).
+OWNER_SUFFIX = ".metadata.json"
 # Measured with bench/recording.py (256 MiB from a local S3, 2 CPUs): 1 MiB chunks reach 0.81-0.87 of
 # boto3's own streamed throughput, 256 KiB 0.74-0.78 and 4 MiB 0.68-0.71 (more copies per syscall);
 # the worker's peak RSS stays within 1 MB of idle at 1 MiB, 8 MB at 4 MiB.
@@ -69,6 +72,10 @@ class RecordingStore(ABC):
             except RecordingChanged:
                 continue
         raise RecordingChanged()
+
+    def reserve(self, stream_id: str, owner: str | None) -> None:
+        """Called before LiveKit is asked to record into `stream_id`. A store whose uploads cannot carry
+        the owner (GCS) records it beside the object here; StreamIdTaken when the id is already taken."""
 
     def close(self) -> None:
         """Release connections held by the store."""

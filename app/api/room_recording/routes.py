@@ -15,7 +15,7 @@ def _recorder():
 
 
 @blp.route("/livekit/rooms/<path:room_name>/recording", methods=["POST"])
-@blp.arguments(StartRecordingSchema)
+@blp.arguments(StartRecordingSchema, required=False)
 @blp.response(200, RoomRecordingSchema)
 @blp.alt_response(400, schema=ErrorSchema, description="Invalid stream_id (`invalid_stream_id`)")
 @blp.alt_response(404, schema=ErrorSchema, description=_ROOM_NOT_FOUND)

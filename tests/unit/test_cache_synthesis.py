@@ -1,4 +1,5 @@
 """The synthesis cache on SQLite, or PostgreSQL with TEST_DATABASE_URL, without HTTP."""
+import logging
 import multiprocessing
 import os
 import threading
@@ -262,3 +263,49 @@ def test_prune_removes_expired_entries_orphans_and_crash_leftovers(make_cache, t
     assert (report["expired"], report["missing_files"], report["orphan_files"], report["temp_files"]) == (1, 1, 1, 1)
     assert not orphan.exists() and not leftover.exists()
     assert cache.stats()["entries"] == 0
+
+
+_HIT_KEYS = [f"{i:064x}" for i in range(1, 201)]
+_HIT_ROUNDS = 8
+
+
+def _hit_worker(database_url, cache_path, barrier, reverse):
+    """Hits every key once per round, in this worker's own order, then records the round's hits at the
+    same moment as the other worker (the barrier), so their row locks overlap."""
+    failures: list[logging.LogRecord] = []
+    watcher = logging.Handler(logging.WARNING)
+    watcher.emit = failures.append
+    logging.getLogger("app.cache").addHandler(watcher)
+    database = Database(database_url)
+    cache = SynthesisCache(CacheSettings(path=Path(cache_path)), database, clock=lambda: 1_800_000_000.0)
+
+    def must_hit():
+        raise AssertionError("every key is stored before the workers start")
+
+    keys = list(reversed(_HIT_KEYS)) if reverse else _HIT_KEYS
+    for _ in range(_HIT_ROUNDS):
+        for key in keys:
+            cache.get_or_synthesize(key, LABEL, must_hit)
+        barrier.wait(30)
+        cache.flush()
+    cache.close()
+    database.dispose()
+    if failures:  # a flush that failed (a deadlock) is a failure even if a later flush made up for it
+        raise SystemExit(f"{len(failures)} failed flushes: {failures[0].getMessage()}")
+
+
+def test_two_processes_recording_hits_on_the_same_rows_never_deadlock_nor_lose_one(make_cache, database_url, tmp_path):
+    cache = make_cache(Clock())
+    for key in _HIT_KEYS:
+        cache.get_or_synthesize(key, LABEL, Producer())
+    cache.settle()
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(2)
+    workers = [context.Process(target=_hit_worker, args=(database_url, str(tmp_path / "cache"), barrier, reverse))
+               for reverse in (False, True)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+    assert [worker.exitcode for worker in workers] == [0, 0]
+    assert cache.stats()["hits"] == 2 * _HIT_ROUNDS * len(_HIT_KEYS)

@@ -22,6 +22,9 @@ bind = f"{_settings.host}:{_settings.port}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
+if _settings.tts.request_timeout_seconds >= timeout:  # gunicorn would kill the worker before our deadline
+    _fail(f"TTS_REQUEST_TIMEOUT_SECONDS ({_settings.tts.request_timeout_seconds:g}) must be below "
+          f"GUNICORN_TIMEOUT ({timeout})")
 # gunicorn's access log would print query strings, which may carry ?api_key=: the app logs requests
 # itself (JSON, path only, with the request id).
 accesslog = None

@@ -116,7 +116,7 @@ class TTSSettings:
     elevenlabs_api_key: str | None = field(default=None, repr=False)
     elevenlabs_base_url: str = "https://api.elevenlabs.io"
     connect_timeout_seconds: float = 5.0
-    request_timeout_seconds: float = 60.0
+    request_timeout_seconds: float = 30.0  # one synthesis, every attempt and the body included
     max_retries: int = 2
     voices_ttl_seconds: float = 300.0
     voices_stale_seconds: float = 3600.0
@@ -207,7 +207,7 @@ def _read(env: _MappingEnv) -> Settings:
             elevenlabs_api_key=env.str("ELEVENLABS_API_KEY", None),
             elevenlabs_base_url=env.str("ELEVENLABS_BASE_URL", "https://api.elevenlabs.io").rstrip("/"),
             connect_timeout_seconds=_positive(env, "TTS_CONNECT_TIMEOUT_SECONDS", 5.0),
-            request_timeout_seconds=_positive(env, "TTS_REQUEST_TIMEOUT_SECONDS", 60.0),
+            request_timeout_seconds=_positive(env, "TTS_REQUEST_TIMEOUT_SECONDS", 30.0),
             max_retries=env.int("TTS_MAX_RETRIES", 2),
             voices_ttl_seconds=env.float("VOICES_CACHE_TTL_SECONDS", 300.0),
             voices_stale_seconds=env.float("VOICES_STALE_SECONDS", 3600.0),

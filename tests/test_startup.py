@@ -34,6 +34,7 @@ def _free_port() -> int:
     ({"PORT": "eighty"}, "PORT"),
     ({"AUTH_API_SECRETS_JSON": "[{]"}, "AUTH_API_SECRETS_JSON"),
     ({"SIP_OUTBOUND_ADDRESS": "sip.example.com"}, "SIP_ROOM_PREFIX"),
+    ({"TTS_REQUEST_TIMEOUT_SECONDS": "90", "GUNICORN_TIMEOUT": "60"}, "TTS_REQUEST_TIMEOUT_SECONDS"),
 ])
 def test_invalid_configuration_stops_start_up_with_one_line(tmp_path, env, variable):
     result = subprocess.run(GUNICORN, env=_env(tmp_path, **env), capture_output=True, text=True, timeout=60)

@@ -7,6 +7,7 @@ refused for those formats rather than silently changed.
 from __future__ import annotations
 
 import io
+import struct
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,6 +46,10 @@ _SOUNDFILE_TYPES = {
 
 class UnsupportedAudio(ValueError):
     """A format or sample rate we cannot deliver; the message says what is allowed."""
+
+
+class BrokenAudio(ValueError):
+    """Bytes that are not the audio they claim to be (empty, truncated, another format or rate)."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,8 @@ def check_rate(audio_format: str, rate: int) -> None:
 
 def from_pcm(pcm: bytes, pcm_rate: int, audio_format: str, rate: int) -> Audio:
     """Encode mono s16le PCM at `pcm_rate` as `audio_format` at `rate`."""
+    if not pcm or len(pcm) % 2:
+        raise BrokenAudio(f"{len(pcm)} bytes is not 16-bit PCM")
     samples = np.frombuffer(pcm, dtype="<i2")
     if pcm_rate != rate and samples.size:
         samples = soxr.resample(samples, pcm_rate, rate, quality="HQ")
@@ -115,7 +122,65 @@ def measured(data: bytes, audio_format: str, rate: int) -> Audio:
 
 def to_pcm(data: bytes, audio_format: str) -> tuple[bytes, int]:
     """Decode a container format (wav, flac, ogg, mp3) back to s16le PCM and its rate."""
-    samples, rate = soundfile.read(io.BytesIO(data), dtype="int16", always_2d=False)
+    try:
+        samples, rate = soundfile.read(io.BytesIO(data), dtype="int16", always_2d=False)
+    except (RuntimeError, soundfile.LibsndfileError) as exc:
+        raise BrokenAudio(f"undecodable {audio_format}: {exc}") from None
     if samples.ndim > 1:
         samples = samples[:, 0]
     return samples.astype("<i2", copy=False).tobytes(), rate
+
+
+_MAGIC = {MP3: (b"ID3", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2", b"\xff\xe3", b"\xff\xe2"), OGG: (b"OggS",),
+          FLAC: (b"fLaC",)}
+_WAV_SIZE_UNKNOWN = (0, 0xFFFFFFFF)  # what streaming encoders write when the length is not known yet
+
+
+def verify(audio: Audio, audio_format: str, rate: int) -> None:
+    """Raise BrokenAudio unless `audio` is non-empty `audio_format` at `rate`, whole as far as its
+    container says, and readable where it has a container. Cheap: headers only, no full decode."""
+    if (audio.audio_format, audio.sample_rate) != (audio_format, rate):
+        raise BrokenAudio(f"{audio.audio_format} at {audio.sample_rate} Hz instead of {audio_format} at {rate} Hz")
+    data = audio.data
+    if not data:
+        raise BrokenAudio("no audio")
+    if audio_format == LINEAR16:
+        if len(data) % 2:
+            raise BrokenAudio(f"{len(data)} bytes is not 16-bit PCM")
+    elif audio_format == WAV:
+        _verify_wav(data, rate)
+    elif audio_format in _MAGIC:
+        if not data.startswith(_MAGIC[audio_format]):
+            raise BrokenAudio(f"not {audio_format} (starts with {data[:8]!r})")
+        try:
+            info = soundfile.info(io.BytesIO(data))
+        except (RuntimeError, soundfile.LibsndfileError) as exc:
+            raise BrokenAudio(f"unreadable {audio_format}: {exc}") from None
+        if info.samplerate != rate:
+            raise BrokenAudio(f"{audio_format} at {info.samplerate} Hz instead of {rate} Hz")
+
+
+def _verify_wav(data: bytes, rate: int) -> None:
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        raise BrokenAudio(f"not a WAV file (starts with {data[:8]!r})")
+    position, channels_rate_bits = 12, None
+    while position + 8 <= len(data):
+        chunk, size = data[position:position + 4], int.from_bytes(data[position + 4:position + 8], "little")
+        body = position + 8
+        if chunk == b"fmt " and body + 16 <= len(data):
+            _, channels, chunk_rate, _, _, bits = struct.unpack_from("<HHIIHH", data, body)
+            channels_rate_bits = (channels, chunk_rate, bits)
+        elif chunk == b"data":
+            if channels_rate_bits is None:
+                raise BrokenAudio("WAV audio before its format chunk")
+            if channels_rate_bits != (1, rate, 16):
+                raise BrokenAudio("WAV of {} channel(s) at {} Hz, {} bits instead of mono 16-bit at {} Hz".format(
+                    *channels_rate_bits, rate))
+            arrived = len(data) - body
+            if size not in _WAV_SIZE_UNKNOWN and size > arrived:
+                raise BrokenAudio(f"WAV header announces {size} bytes of audio, {arrived} arrived")
+            if not arrived:
+                raise BrokenAudio("WAV without audio")
+            return
+        position = body + size + (size & 1)
+    raise BrokenAudio("WAV without a data chunk")

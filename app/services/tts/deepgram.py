@@ -34,9 +34,7 @@ class DeepgramProvider(SpeechProvider):
 
     def __init__(self, settings: TTSSettings):
         self.api_key = settings.deepgram_api_key
-        self.http = ProviderHttp("deepgram", settings.deepgram_base_url,
-                                 connect_timeout=settings.connect_timeout_seconds,
-                                 read_timeout=settings.request_timeout_seconds, max_retries=settings.max_retries)
+        self.http = ProviderHttp.for_provider("deepgram", settings.deepgram_base_url, settings)
 
     @property
     def configured(self) -> bool:
@@ -56,11 +54,10 @@ class DeepgramProvider(SpeechProvider):
             params["speed"] = f"{request.speaking_rate:g}"
         response = self.http.request("POST", "/v1/speak", params=params, json={"text": request.text},
                                      headers={"Authorization": f"Token {key}", "Content-Type": "application/json"},
-                                     connect_timeout=request.connect_timeout, read_timeout=request.request_timeout)
+                                     connect_timeout=request.connect_timeout, request_timeout=request.request_timeout,
+                                     expect_audio=True)
         if response.status_code != 200:
             raise provider_error("deepgram", response, _error_detail(response))
-        if not response.content:
-            raise UpstreamError("deepgram returned no audio", code="provider_error")
         if native:
             return audio.measured(response.content, request.audio_format, request.sample_rate)
         return audio.from_pcm(response.content, int(params["sample_rate"]), request.audio_format, request.sample_rate)

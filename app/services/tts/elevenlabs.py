@@ -38,9 +38,7 @@ class ElevenLabsProvider(SpeechProvider):
 
     def __init__(self, settings: TTSSettings):
         self.api_key = settings.elevenlabs_api_key
-        self.http = ProviderHttp("elevenlabs", settings.elevenlabs_base_url,
-                                 connect_timeout=settings.connect_timeout_seconds,
-                                 read_timeout=settings.request_timeout_seconds, max_retries=settings.max_retries)
+        self.http = ProviderHttp.for_provider("elevenlabs", settings.elevenlabs_base_url, settings)
 
     @property
     def configured(self) -> bool:
@@ -71,11 +69,9 @@ class ElevenLabsProvider(SpeechProvider):
         response = self.http.request(
             "POST", f"/v1/text-to-speech/{quote(request.voice_id, safe='')}", params={"output_format": output_format},
             json=body, headers={"xi-api-key": key, "Content-Type": "application/json"},
-            connect_timeout=request.connect_timeout, read_timeout=request.request_timeout)
+            connect_timeout=request.connect_timeout, request_timeout=request.request_timeout, expect_audio=True)
         if response.status_code != 200:
             raise provider_error("elevenlabs", response, _error_detail(response))
-        if not response.content:
-            raise UpstreamError("elevenlabs returned no audio", code="provider_error")
         if source_rate is None:
             return audio.measured(response.content, request.audio_format, request.sample_rate)
         return audio.from_pcm(response.content, source_rate, request.audio_format, request.sample_rate)

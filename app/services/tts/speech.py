@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.errors import BadRequest
+from app.errors import BadRequest, UpstreamError
 from app.services.cache.keys import synthesis_key
 from app.services.cache.synthesis_cache import EntryLabel, SynthesisCache
 from app.services.tts import audio
-from app.services.tts.audio import Audio, UnsupportedAudio
+from app.services.tts.audio import Audio, BrokenAudio, UnsupportedAudio
 from app.services.tts.provider import SpeechProvider
 from app.services.tts.request import SpeechOrder, SpeechRequest, apply_pronunciations
 
@@ -70,7 +70,7 @@ class SpeechService:
         request = prepared.request
         label = EntryLabel(provider=request.provider, voice_id=request.voice_id, model=request.model)
         result, cached = self.cache.get_or_synthesize(prepared.cache_key, label,
-                                                      lambda: prepared.provider.synthesize(request))
+                                                      lambda: synthesize_checked(prepared.provider, request))
         return SpeechResult(result, request, cached, prepared.cache_key)
 
     def speak(self, order: SpeechOrder) -> SpeechResult:
@@ -79,3 +79,14 @@ class SpeechService:
     def close(self) -> None:
         for provider in self.providers.values():
             provider.close()
+
+
+def synthesize_checked(provider: SpeechProvider, request: SpeechRequest) -> Audio:
+    """The provider's audio, verified before anyone serves or stores it: whatever a provider (or a proxy
+    in front of it) answered that is not the asked audio is that provider's error."""
+    try:
+        result = provider.synthesize(request)
+        audio.verify(result, request.audio_format, request.sample_rate)
+    except BrokenAudio as exc:
+        raise UpstreamError(f"{provider.slug} answered with unusable audio: {exc}", code="provider_error") from None
+    return result

@@ -4,6 +4,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # gunicorn reads this before --chdir
 
+from app.log import gunicorn_logconfig
 from app.settings import Settings, SettingsError
 
 
@@ -29,6 +30,8 @@ if _settings.tts.request_timeout_seconds >= timeout:  # gunicorn would kill the 
 # itself (JSON, path only, with the request id).
 accesslog = None
 errorlog = "-"
+# gunicorn's own lines (it prints a malformed request's headers) through the app's JSON formatter and redactor
+logconfig_dict = gunicorn_logconfig(_settings)
 
 
 def on_starting(server):

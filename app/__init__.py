@@ -24,7 +24,7 @@ _DOCS_ASSETS = Path(swagger_ui_bundle.swagger_ui_path)
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
-    configure_logging(settings)
+    redactor = configure_logging(settings)
 
     app = Flask(__name__)
     app.url_map.strict_slashes = False  # SDKs follow redirects, turning a POST into a GET: never redirect
@@ -43,7 +43,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.init_app(app)
     _document_security(api)
     register_blueprints(api)
-    register_error_handlers(app)
+    register_error_handlers(app, redactor)
     register_cache_cli(app)
     app.add_url_rule("/docs/assets/<path:filename>", "docs_assets",
                      lambda filename: send_from_directory(_DOCS_ASSETS, filename))

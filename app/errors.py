@@ -7,6 +7,8 @@ import logging
 from flask import Flask, g, jsonify
 from werkzeug.exceptions import HTTPException
 
+from app.redaction import SecretRedactor
+
 log = logging.getLogger("app.errors")
 
 
@@ -101,12 +103,14 @@ def validation_message(messages) -> str:
     return f"{'.'.join(path)}: {detail}" if path else detail
 
 
-def register_error_handlers(app: Flask) -> None:
+def register_error_handlers(app: Flask, redactor: SecretRedactor) -> None:
     @app.errorhandler(ApiError)
     def handle_api_error(exc: ApiError):
+        # Messages may carry upstream text: no configured secret or credential fragment leaves in one.
+        message = redactor.redact(exc.message)
         if exc.status >= 500:
-            log.warning("request failed: %s (%s)", exc.message, exc.code)
-        return error_response(exc.message, exc.code, exc.status, exc.headers)
+            log.warning("request failed: %s (%s)", message, exc.code)
+        return error_response(message, exc.code, exc.status, exc.headers)
 
     @app.errorhandler(HTTPException)
     def handle_http_exception(exc: HTTPException):

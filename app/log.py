@@ -10,55 +10,23 @@ import uuid
 from flask import Flask, g, request
 from pythonjsonlogger.json import JsonFormatter
 
+from app.redaction import SecretRedactor, configured_secrets
 from app.settings import Settings
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-# Credentials that can appear in free text even when we never log them on purpose.
-_SECRET_PATTERNS = [
-    (re.compile(r"(?i)(bearer\s+)[^\s\"',]+"), r"\1***"),
-    (re.compile(r"(?i)((?:api_key|token|secret|password|auth_password)[\"']?\s*[=:]\s*[\"']?)[^\s\"'&,}]+"), r"\1***"),
-]
 
 
-class SecretRedactor(logging.Filter):
-    """Replaces configured secret values and credential-looking fragments with `***`."""
-
-    def __init__(self, secrets: set[str]):
-        super().__init__()
-        self.secrets = sorted((s for s in secrets if s and len(s) >= 4), key=len, reverse=True)
-
-    def redact(self, text: str) -> str:
-        for secret in self.secrets:
-            if secret in text:
-                text = text.replace(secret, "***")
-        for pattern, replacement in _SECRET_PATTERNS:
-            text = pattern.sub(replacement, text)
-        return text
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        clean = self.redact(message)
-        if record.exc_info:
-            record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
-            record.exc_info = None
-        if clean != message or record.args:
-            record.msg, record.args = clean, None
-        return True
+def json_formatter() -> JsonFormatter:
+    return JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s",
+                         rename_fields={"levelname": "level", "asctime": "time"})
 
 
-def configured_secrets(settings: Settings) -> set[str]:
-    values = {s.secret for s in settings.auth.api_secrets}
-    values |= {settings.livekit.api_secret, settings.tts.deepgram_api_key, settings.tts.elevenlabs_api_key,
-               settings.recording.s3_secret_key, settings.sip.outbound_auth_password, settings.sip.hook_secret}
-    values |= {h.secret for h in settings.sip.hooks}
-    return {v for v in values if v}
-
-
-def configure_logging(settings: Settings) -> None:
+def configure_logging(settings: Settings) -> SecretRedactor:
+    """JSON lines on stderr through the redactor, which is returned for other output (error bodies)."""
+    redactor = SecretRedactor(configured_secrets(settings))
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s",
-                                       rename_fields={"levelname": "level", "asctime": "time"}))
-    handler.addFilter(SecretRedactor(configured_secrets(settings)))
+    handler.setFormatter(json_formatter())
+    handler.addFilter(redactor)
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, "_sayna", False)]:
         root.removeHandler(old)
@@ -67,6 +35,23 @@ def configure_logging(settings: Settings) -> None:
     root.setLevel(settings.log_level)
     # A request line could carry `?api_key=`: werkzeug's dev-server access log is replaced by ours.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    return redactor
+
+
+def gunicorn_logconfig(settings: Settings) -> dict:
+    """gunicorn's `logconfig_dict`: its own lines (worker events, malformed requests, which it prints with
+    their headers) go through the same JSON formatter and redactor as the app's. The root logger gets no
+    handler here: the app adds its own when it is built."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "app.log.json_formatter"}},
+        "filters": {"redact": {"()": "app.redaction.SecretRedactor", "secrets": sorted(configured_secrets(settings))}},
+        "handlers": {"json": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr", "formatter": "json",
+                              "filters": ["redact"]}},
+        "root": {"handlers": []},
+        "loggers": {name: {"handlers": ["json"], "propagate": False} for name in ("gunicorn.error", "gunicorn.access")},
+    }
 
 
 access_log = logging.getLogger("app.access")

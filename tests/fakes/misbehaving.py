@@ -19,6 +19,7 @@ class Answer:
     trickle_seconds: float = 0.0  # > 0: send the body one byte at a time at this pace
     trickle_forever: bool = False  # after the body, keep sending a byte at that pace until stopped
     hang: bool = False  # read the request, then never answer
+    echo_header: str | None = None  # `{echo}` in the body becomes this request header's value
 
 
 class MisbehavingProvider:
@@ -49,17 +50,21 @@ class MisbehavingProvider:
         if answer.hang:
             self._stopped.wait()
             return
-        length = len(answer.body) if answer.content_length is None else answer.content_length
+        body = answer.body
+        if answer.echo_header:
+            echoed = next((v for k, v in headers.items() if k.lower() == answer.echo_header.lower()), "")
+            body = body.replace(b"{echo}", echoed.encode("latin-1"))
+        length = len(body) if answer.content_length is None else answer.content_length
         head_out = [f"HTTP/1.1 {answer.status}", "Connection: close", *(f"{k}: {v}" for k, v in answer.headers.items())]
         if not answer.trickle_forever:  # an endless body has no length: it ends when the connection does
             head_out.append(f"Content-Length: {length}")
         try:
             connection.sendall(("\r\n".join(head_out) + "\r\n\r\n").encode("latin-1"))
             if not answer.trickle_seconds:
-                connection.sendall(answer.body)
+                connection.sendall(body)
             else:
-                for index in range(len(answer.body)):
-                    connection.sendall(answer.body[index:index + 1])
+                for index in range(len(body)):
+                    connection.sendall(body[index:index + 1])
                     if self._stopped.wait(answer.trickle_seconds):
                         return
                 while answer.trickle_forever and not self._stopped.wait(answer.trickle_seconds):

@@ -13,14 +13,17 @@ pay twice and spend the rest of the deadline waiting again.
 """
 from __future__ import annotations
 
+import json
 import logging
 import time
+from urllib.parse import parse_qsl, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import HTTPError as Urllib3Error, ReadTimeoutError
 
 from app.errors import UpstreamError
+from app.redaction import MASK, redact
 from app.settings import TTSSettings
 
 log = logging.getLogger("app.tts.http")
@@ -90,6 +93,8 @@ class ProviderHttp:
             if response.status_code not in _RETRY_STATUSES or last:
                 if expect_audio and response.status_code == 200:
                     self._check_audio(response)
+                else:
+                    _scrub_credentials(response)
                 return response
             log.info("%s answered %s, retrying", self.name, response.status_code)
             self._pause(attempt, response.headers.get("Retry-After"), ends)
@@ -139,6 +144,33 @@ def _failure(exc: Exception) -> str:
     if isinstance(exc, requests.ConnectionError):
         return "connect"
     return "cut"
+
+
+# Headers and query parameters that carry a credential in the providers' wire formats.
+_CREDENTIAL_HEADERS = {"authorization", "proxy-authorization", "xi-api-key", "x-api-key", "api-key", "x-goog-api-key",
+                       "ocp-apim-subscription-key"}
+_CREDENTIAL_PARAMS = ("key", "token", "secret", "sig")
+
+
+def _scrub_credentials(response: requests.Response) -> None:
+    """Remove from a provider's answer (body and reason) every credential value we sent with the request
+    (the server's key, or the caller's own `tts_config.auth`): providers and proxies echo them in their
+    error text, which becomes our error message and log line."""
+    sent = []
+    for name, value in response.request.headers.items():
+        if name.lower() in _CREDENTIAL_HEADERS:
+            sent += [value, *value.split()[1:]]  # the whole value, and the credential after its scheme
+    sent += [value for name, value in parse_qsl(urlsplit(response.request.url or "").query)
+             if any(part in name.lower() for part in _CREDENTIAL_PARAMS)]
+    secrets = sorted({s for s in sent if len(s) >= 4}, key=len, reverse=True)
+    if not secrets:
+        return
+    body = response.content
+    for secret in secrets:
+        for form in {secret, json.dumps(secret)[1:-1]}:  # as sent, and as a JSON string would carry it
+            body = body.replace(form.encode(), MASK.encode())
+    response._content = body
+    response.reason = redact(response.reason or "", secrets)
 
 
 def _read_body(response: requests.Response, ends: float) -> None:

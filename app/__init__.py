@@ -5,6 +5,7 @@ from pathlib import Path
 
 import swagger_ui_bundle
 from flask import Flask, send_from_directory
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.api import register_blueprints
 from app.cli.cache import register_cache_cli
@@ -31,6 +32,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config.update(_openapi_config())
     app.json.sort_keys = False
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    if settings.trusted_proxies:  # behind nginx (deploy/nginx.conf): the client's address, not the proxy's
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     database = Database(settings.database_url)

@@ -138,6 +138,7 @@ class Settings:
     database_url: str = "sqlite:///data/sayna.db"
     log_level: str = "INFO"
     auto_migrate: bool = True
+    trusted_proxies: int = 0  # proxies in front (nginx: 1) whose X-Forwarded-For/-Proto are believed
     auth: AuthSettings = AuthSettings()
     livekit: LiveKitSettings = LiveKitSettings()
     sip: SipSettings = SipSettings()
@@ -189,6 +190,7 @@ def _read(env: _MappingEnv) -> Settings:
         database_url=env.str("DATABASE_URL", f"sqlite:///{data_dir / 'sayna.db'}"),
         log_level=env.str("LOG_LEVEL", "INFO").upper(),
         auto_migrate=env.bool("AUTO_MIGRATE", True),
+        trusted_proxies=_non_negative_int(env, "TRUSTED_PROXIES", 0),
         auth=_auth(env),
         livekit=LiveKitSettings(
             url=env.str("LIVEKIT_URL", "ws://localhost:7880"),

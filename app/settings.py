@@ -434,6 +434,8 @@ def _gcs_recording(env: _MappingEnv, prefix: str) -> RecordingSettings:
                             "recording backend is gcs")
     key = _service_account_key(name, text)
     emulator = env.str("STORAGE_EMULATOR_HOST", None)
+    if emulator and "://" not in emulator:  # "localhost:4443", as Go clients and fake-gcs-server write it
+        emulator = f"http://{emulator}"
     endpoint = env.str("RECORDING_GCS_ENDPOINT", None) or key.get("gcs_base_url") or emulator
     return RecordingSettings(
         backend="gcs",

@@ -162,6 +162,19 @@ Feature: Recording a LiveKit room
       And the error message contains "no egress workers available"
       And the error message does not contain "test-secret-key"
 
+    Scenario Outline: After LiveKit refused to start, the same stream id can be used again (<storage>)
+      Given recordings are kept in <storage>
+      And LiveKit answers StartRoomCompositeEgress with the error "unavailable": "no egress workers available"
+      And tenant "acme" tried to record room "acme-support" as the stream "standup-1"
+      And LiveKit has egress workers again
+      When tenant "acme" starts recording room "acme-support" as the stream "standup-1"
+      Then the recording of room "acme-support" is "starting" as the stream "standup-1"
+
+      Examples:
+        | storage      |
+        | an S3 bucket |
+        | a GCS bucket |
+
     Scenario: A recording whose upload fails reports why
       Given recordings are kept in an S3 bucket
       And tenant "acme" is recording room "acme-support" as the stream "standup-1"

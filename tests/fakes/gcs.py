@@ -9,6 +9,7 @@ and google-auth use it (checked against their source and the GCS JSON API refere
   `metadata`...), or a JSON API error (`{"error": {"code", "message", "errors": [{"reason"}]}}`).
 - `GET /download/storage/v1/b/{bucket}/o/{object}?alt=media[&generation=]`: the bytes, with `Range`,
   `x-goog-generation` and `x-goog-hash`; a generation that is no longer current is 404.
+- `DELETE /storage/v1/b/{bucket}/o/{object}`: 204 (write scope).
 - `POST /upload/storage/v1/b/{bucket}/o?uploadType=multipart|media[&ifGenerationMatch=]`: stores an
   object (write scope); `ifGenerationMatch=0` only when the name is free (412 otherwise).
 
@@ -74,6 +75,7 @@ class GcsServer:
         self.app.add_url_rule("/token", "token", self._token, methods=["POST"])
         self.app.add_url_rule("/storage/v1/b/<bucket>", "bucket", self._bucket, methods=["GET"])
         self.app.add_url_rule("/storage/v1/b/<bucket>/o/<path:name>", "object", self._object, methods=["GET"])
+        self.app.add_url_rule("/storage/v1/b/<bucket>/o/<path:name>", "delete", self._delete, methods=["DELETE"])
         self.app.add_url_rule("/download/storage/v1/b/<bucket>/o/<path:name>", "media", self._media, methods=["GET"])
         self.app.add_url_rule("/upload/storage/v1/b/<bucket>/o", "upload", self._upload, methods=["POST"])
         self._server = FakeServer(self.app)
@@ -178,6 +180,17 @@ class GcsServer:
         if isinstance(stored, Response):
             return stored
         return self._resource(bucket, name, stored)
+
+    def _delete(self, bucket: str, name: str):
+        refused = self._authorized(write=True)
+        if refused:
+            return refused
+        stored = self._find(bucket, name)
+        if isinstance(stored, Response):
+            return stored
+        with self._lock:
+            del self.buckets[bucket][name]
+        return Response(status=204)
 
     def _media(self, bucket: str, name: str):
         refused = self._authorized()

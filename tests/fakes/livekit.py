@@ -142,6 +142,10 @@ class FakeLiveKit:
         """Answer every later `method` call with this Twirp error."""
         self._failures[method] = TwirpFailure(code, msg, dict(meta))
 
+    def recover(self, method: str) -> None:
+        """Stop failing `method` (see `fail`)."""
+        self._failures.pop(method, None)
+
     def delay(self, method: str, seconds: float) -> None:
         self._delays[method] = seconds
 

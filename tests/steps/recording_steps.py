@@ -19,8 +19,7 @@ class RecordingShelf:
 
     def __init__(self):
         self.kind: str | None = None
-        self.s3 = None
-        self.gcs = None
+        self.store = None  # the S3 or GCS server
         self.bucket: str | None = None
         self.directory = None
         self.prefix = ""
@@ -29,10 +28,8 @@ class RecordingShelf:
 
     def put(self, stream_id: str, data: bytes, owner: str | None = None) -> None:
         key = f"{self.prefix}/{stream_id}/audio.ogg" if self.prefix else f"{stream_id}/audio.ogg"
-        if self.kind == "s3":
-            self.s3.put(self.bucket, key, data, owner)
-        elif self.kind == "gcs":
-            self.gcs.put(self.bucket, key, data, owner)
+        if self.kind in ("s3", "gcs"):
+            self.store.put(self.bucket, key, data, owner)
         else:
             path = self.directory / key
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -57,14 +54,14 @@ def _audio(stream_id: str, size: int) -> bytes:
 def recordings_kept_in(world, shelf, s3_server, gcs_server, storage):
     shelf.prefix = world.env.get("RECORDING_PREFIX", "").strip("/")
     if storage == "an S3 bucket":
-        shelf.kind, shelf.s3, shelf.bucket = "s3", s3_server, s3_server.new_bucket()
+        shelf.kind, shelf.store, shelf.bucket = "s3", s3_server, s3_server.new_bucket()
         env = s3_server.env(shelf.bucket)
     elif storage == "an S3 store that cannot be reached":
         env = s3_server.env("recordings", endpoint=unused_port_url())
     elif storage == "an S3 store that refuses access":
         env = s3_server.env("recordings", endpoint=world.start_fake("s3", FakeServer(refusing_s3_app)).url)
     elif storage == "a GCS bucket":
-        shelf.kind, shelf.gcs, shelf.bucket = "gcs", gcs_server, gcs_server.new_bucket()
+        shelf.kind, shelf.store, shelf.bucket = "gcs", gcs_server, gcs_server.new_bucket()
         env = gcs_server.env(shelf.bucket)
     elif storage == "a GCS store that cannot be reached":
         env = gcs_server.env("recordings", endpoint=unused_port_url())
@@ -191,6 +188,5 @@ def no_audio(world, shelf):
 
 @then("the storage was not asked for any recording")
 def storage_not_asked(shelf):
-    store = shelf.s3 if shelf.kind == "s3" else shelf.gcs
-    reads = [r for r in store.requests_to(shelf.bucket) if r[0] in ("GET", "HEAD")]
+    reads = [r for r in shelf.store.requests_to(shelf.bucket) if r[0] in ("GET", "HEAD")]
     assert reads == [], reads

@@ -41,6 +41,16 @@ def tenant_has_recorded(world, livekit, tenant, room, stream_id):
     assert _answered(send(world, "DELETE", _recording_path(room), None, tenant))["status"] == "ending"
 
 
+@given(parsers.parse('tenant "{tenant}" tried to record room "{room}" as the stream "{stream_id}"'))
+def tenant_tried_to_record(world, livekit, tenant, room, stream_id):
+    assert _start(world, livekit, room, stream_id, tenant).status_code >= 400
+
+
+@given("LiveKit has egress workers again")
+def egress_back(livekit):
+    livekit.recover("StartRoomCompositeEgress")
+
+
 @given(parsers.parse('LiveKit\'s upload of the recording will fail with "{error}"'))
 def upload_fails(livekit, error):
     livekit.egress.fail_uploads = error
@@ -114,7 +124,7 @@ def _s3_upload(livekit) -> dict:
 @then(parsers.parse('LiveKit uploads the recording to the S3 bucket as belonging to tenant "{tenant}"'))
 def uploads_owned(livekit, shelf, tenant):
     upload = _s3_upload(livekit)
-    assert (upload["bucket"], upload["endpoint"]) == (shelf.bucket, shelf.s3.url), upload
+    assert (upload["bucket"], upload["endpoint"]) == (shelf.bucket, shelf.store.url), upload
     assert upload["metadata"] == {"auth_id": tenant}
 
 

@@ -35,6 +35,8 @@ def test_an_emulator_endpoint_is_used_anonymously(key_json):
            "STORAGE_EMULATOR_HOST": "http://127.0.0.1:4443/"}
     recording = Settings.from_env(env).recording
     assert (recording.gcs_endpoint, recording.gcs_anonymous) == ("http://127.0.0.1:4443", True)
+    bare = Settings.from_env({**env, "STORAGE_EMULATOR_HOST": "localhost:4443"}).recording
+    assert (bare.gcs_endpoint, bare.gcs_anonymous) == ("http://localhost:4443", True)
     ours = Settings.from_env({**env, "RECORDING_GCS_ENDPOINT": "http://gcs.internal"}).recording
     assert (ours.gcs_endpoint, ours.gcs_anonymous) == ("http://gcs.internal", False)
 

@@ -71,6 +71,7 @@ class RoomRecorder:
         try:
             info = self.rooms.client.start_room_composite_egress(request)
         except LiveKitError as exc:
+            self.recordings.release(stream_id)
             if exc.not_found:
                 raise _room_not_found(tenant, room_name) from None
             raise UpstreamError(f"Failed to start recording: {exc.message}", code="recording_failed") from None

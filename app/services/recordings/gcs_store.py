@@ -97,17 +97,26 @@ class GcsRecordingStore(RecordingStore):
         from google.api_core.exceptions import PreconditionFailed
         from google.cloud.storage.retry import DEFAULT_RETRY
 
-        if owner is None:
-            return
         try:
             _session, bucket = self._connect(READ_WRITE_SCOPE)
+            # Written without an owner too: it still takes the stream id.
             bucket.blob(self._key(stream_id) + OWNER_SUFFIX).upload_from_string(
-                json.dumps({"auth_id": owner}), content_type="application/json", if_generation_match=0,
+                json.dumps({"auth_id": owner} if owner else {}), content_type="application/json", if_generation_match=0,
                 timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS), retry=DEFAULT_RETRY.with_timeout(RETRY_SECONDS))
         except PreconditionFailed:
             raise StreamIdTaken(f"A recording with the stream_id '{stream_id}' already exists") from None
         except Exception as exc:  # noqa: BLE001
             raise _translate(exc, stream_id) from None
+
+    def release(self, stream_id: str) -> None:
+        from google.cloud.storage.retry import DEFAULT_RETRY
+
+        try:
+            _session, bucket = self._connect(READ_WRITE_SCOPE)
+            bucket.blob(self._key(stream_id) + OWNER_SUFFIX).delete(
+                timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS), retry=DEFAULT_RETRY.with_timeout(RETRY_SECONDS))
+        except Exception as exc:  # noqa: BLE001 - the id stays taken: a retry with another id works
+            log.warning("could not free the stream id %s: %s", stream_id, type(exc).__name__)
 
     def _recorded_owner(self, stream_id: str) -> str | None:
         from google.api_core.exceptions import NotFound

@@ -69,6 +69,9 @@ class Recordings:
         """Take `stream_id` for a recording about to be made, owned by `owner` (see RecordingStore.reserve)."""
         self._configured_store().reserve(validate_stream_id(stream_id), owner)
 
+    def release(self, stream_id: str) -> None:
+        self._configured_store().release(validate_stream_id(stream_id))
+
     def close(self) -> None:
         if self.store is not None:
             self.store.close()

@@ -77,6 +77,9 @@ class RecordingStore(ABC):
         """Called before LiveKit is asked to record into `stream_id`. A store whose uploads cannot carry
         the owner (GCS) records it beside the object here; StreamIdTaken when the id is already taken."""
 
+    def release(self, stream_id: str) -> None:
+        """Undo `reserve` when LiveKit did not start the recording, so the id can be used again."""
+
     def close(self) -> None:
         """Release connections held by the store."""
 

@@ -39,6 +39,13 @@ Feature: Recording a LiveKit room
       And LiveKit was asked to record room "acme-support" as audio-only Ogg at "rooms/eu/standup-1/audio.ogg"
       And LiveKit uploads the recording to the S3 bucket as belonging to tenant "acme"
 
+    Scenario: A room name may contain a slash
+      Given recordings are kept in an S3 bucket
+      And room "team/alpha" belongs to tenant "acme"
+      When tenant "acme" starts recording room "team/alpha" as the stream "team-1"
+      Then the recording of room "team/alpha" is "starting" as the stream "team-1"
+      And LiveKit was asked to record room "team/alpha" as audio-only Ogg at "team-1/audio.ogg"
+
     Scenario: A recording started without a stream id is named by a new UUID
       Given recordings are kept in an S3 bucket
       When tenant "acme" starts recording room "acme-support"

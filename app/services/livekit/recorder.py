@@ -15,7 +15,7 @@ from urllib.parse import quote
 from livekit.protocol import egress as proto_egress
 
 from app.errors import ApiError, BadRequest, NotFound, ServiceUnavailable, UpstreamError
-from app.services.livekit.errors import LiveKitError
+from app.services.livekit.errors import LiveKitError, LiveKitUnreachable
 from app.services.livekit.rooms import TenantRooms
 from app.services.recordings import (
     Recordings, StorageNotConfigured, StreamIdTaken, object_key, validate_stream_id,
@@ -71,7 +71,8 @@ class RoomRecorder:
         try:
             info = self.rooms.client.start_room_composite_egress(request)
         except LiveKitError as exc:
-            self.recordings.release(stream_id)
+            if not (isinstance(exc, LiveKitUnreachable) and exc.timed_out):  # else it may be recording
+                self.recordings.release(stream_id)
             if exc.not_found:
                 raise _room_not_found(tenant, room_name) from None
             raise UpstreamError(f"Failed to start recording: {exc.message}", code="recording_failed") from None

@@ -50,6 +50,7 @@ class LiveKitSettings:
     api_key: str | None = None
     api_secret: str | None = field(default=None, repr=False)
     request_timeout_seconds: float = 10.0
+    upstream_token_grants: bool = False  # participant tokens also get roomList, roomCreate, roomRecord
 
     @property
     def configured(self) -> bool:
@@ -198,6 +199,7 @@ def _read(env: _MappingEnv) -> Settings:
             api_key=env.str("LIVEKIT_API_KEY", None),
             api_secret=env.str("LIVEKIT_API_SECRET", None),
             request_timeout_seconds=env.float("LIVEKIT_TIMEOUT_SECONDS", 10.0),
+            upstream_token_grants=env.bool("LIVEKIT_TOKEN_UPSTREAM_GRANTS", False),
         ),
         sip=_sip(env),
         recording=_recording(env, data_dir),

@@ -4,6 +4,8 @@ Feature: LiveKit participant tokens
   recorded as "auth_id" in the room's metadata. A room that belongs to another tenant is refused.
 
   Rule: An open server issues tokens without touching LiveKit
+    A token is least-privilege: it joins one room and nothing more. LIVEKIT_TOKEN_UPSTREAM_GRANTS=true
+    adds the upstream server's roomList, roomCreate, roomRecord and canUpdateOwnMetadata grants.
 
     Background:
       Given LiveKit is connected
@@ -15,9 +17,17 @@ Feature: LiveKit participant tokens
       And the response field "livekit_url" is "wss://rtc.example.com"
       And LiveKit was not asked anything
 
-    Scenario: The token carries a participant's permissions
+    Scenario: A token only lets its participant join, speak, listen and send data in its room
+      When I ask for a token to room "support-42" as "Alex" with the identity "alex-1"
+      Then the token grants roomJoin, canPublish, canSubscribe and canPublishData
+      And the token cannot list the rooms on LiveKit
+      And the token cannot create a room on LiveKit
+
+    Scenario: A deployment can restore the upstream server's wider grants
+      Given participant tokens carry the upstream server's grants
       When I ask for a token to room "support-42" as "Alex" with the identity "alex-1"
       Then the token grants roomJoin, roomRecord, roomList, roomCreate, canPublish, canSubscribe, canPublishData and canUpdateOwnMetadata
+      And the token can list the rooms on LiveKit
 
     Scenario: An empty field is refused
       When I ask for a token to room "  " as "Alex" with the identity "alex-1"
@@ -35,6 +45,10 @@ Feature: LiveKit participant tokens
       And the error message contains "participant_identity"
 
   Rule: A tenant's token makes the room theirs first
+    Ownership is decided by the server's database, one row per room name: of tenants claiming the same
+    room at once, on any number of server processes, the first wins and every other is refused. The
+    owner is also written to the room's metadata. A room name is free again once LiveKit reports the
+    room finished (its webhook must point at POST /livekit/webhook).
 
     Background:
       Given LiveKit is connected
@@ -66,6 +80,26 @@ Feature: LiveKit participant tokens
       Then the response status is 403
       And the error code is "room_access_denied"
       And room "support-42" still belongs to tenant "acme"
+
+    Scenario: Of two tenants asking for one unowned room at once, exactly one gets it
+      Given room "contested" exists without an owner
+      When tenants "acme" and "globex" each ask 10 times at once for a token to room "contested"
+      Then one tenant got all its tokens and the other tenant was refused every time
+      And room "contested" belongs to the tenant that got the tokens
+
+    Scenario: A room stays its owner's while LiveKit runs it, even when its metadata is lost
+      Given tenant "acme" got a token to room "support-42"
+      And LiveKit lost the metadata of room "support-42"
+      When tenant "globex" asks for a token to room "support-42" as "Eve" with the identity "eve-9"
+      Then the response status is 403
+      And the error code is "room_access_denied"
+
+    Scenario: Once LiveKit has finished a room, another tenant may use its name
+      Given tenant "acme" got a token to room "support-42"
+      When LiveKit reports that room "support-42" has finished
+      And tenant "globex" asks for a token to room "support-42" as "Eve" with the identity "eve-9"
+      Then the response status is 200
+      And room "support-42" belongs to tenant "globex"
 
     Scenario: A room whose metadata is not JSON cannot be claimed
       Given room "legacy" exists with the metadata 'owner=ops'

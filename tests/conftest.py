@@ -33,6 +33,18 @@ def database_url(tmp_path) -> str:
 
 
 @pytest.fixture
+def database(database_url, tmp_path):
+    """The app's database, migrated to head, for services tested without an app."""
+    from app.db import Database
+    from app.db.migrate import upgrade_to_head
+
+    db = Database(database_url)
+    upgrade_to_head(db, tmp_path / ".migrate.lock")
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
 def base_env(tmp_path, database_url) -> dict[str, str]:
     """The embedded defaults, inside this test's own temp dir."""
     return {"DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"}

@@ -37,3 +37,14 @@ class SipHook(Base):
     auth_id: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RoomOwner(Base):
+    """The tenant owning a LiveKit room name. LiveKit metadata has no compare-and-set, so concurrent
+    claims are decided here: the first insert of a room name wins, on SQLite and PostgreSQL alike."""
+    __tablename__ = "room_owners"
+
+    room_name: Mapped[str] = mapped_column(Text, primary_key=True)
+    auth_id: Mapped[str] = mapped_column(String(255))
+    room_sid: Mapped[str] = mapped_column(String(64), default="")  # the LiveKit room instance, once known
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -40,7 +40,7 @@ class Services:
     def livekit(self):
         from app.services.livekit import LiveKit
 
-        return LiveKit(self.settings.livekit)
+        return LiveKit(self.settings.livekit, self.database)
 
     @cached_property
     def room_recorder(self):

@@ -3,11 +3,13 @@ by tenants, requests made as a tenant, and what LiveKit ends up holding."""
 from __future__ import annotations
 
 import json
+import threading
 
 import jwt
+import requests
 from pytest_bdd import given, parsers, then, when
 
-from tests.fakes.livekit import TEST_API_KEY as LIVEKIT_KEY, TEST_API_SECRET as LIVEKIT_SECRET
+from tests.fakes.livekit import TEST_API_KEY as LIVEKIT_KEY, TEST_API_SECRET as LIVEKIT_SECRET, sign_webhook
 from tests.fakes.server import unused_port_url
 
 PUBLIC_URL = "wss://rtc.example.com"
@@ -55,6 +57,11 @@ def livekit_unreachable(world):
     world.set("LIVEKIT_API_SECRET", LIVEKIT_SECRET)
 
 
+@given("participant tokens carry the upstream server's grants")
+def upstream_grants(world):
+    world.set("LIVEKIT_TOKEN_UPSTREAM_GRANTS", "true")
+
+
 @given(parsers.parse('LiveKit answers {method} with the error "{code}": "{message}"'))
 def livekit_fails(livekit, method, code, message):
     livekit.fail(method, code, message)
@@ -95,7 +102,51 @@ def phone_caller_in_room(livekit, identity, room):
     livekit.add_participant(room, identity, kind="SIP", attributes={"sip.phoneNumber": "+15551234567"})
 
 
+@given(parsers.parse('tenant "{tenant}" got a token to room "{room}"'))
+def tenant_got_token(world, tenant, room):
+    response = send(world, "POST", "/livekit/token", json.dumps(
+        {"room_name": room, "participant_name": "Alex", "participant_identity": "alex-1"}), tenant)
+    assert response.status_code == 200, response.get_json()
+
+
+@given(parsers.parse('LiveKit lost the metadata of room "{room}"'))
+def metadata_lost(livekit, room):
+    livekit.rooms[room].metadata = ""
+
+
 # --- When ------------------------------------------------------------------------------------------
+
+@when(parsers.parse('tenants "{first}" and "{second}" each ask {count:d} times at once for a token to room "{room}"'))
+def tenants_race(world, first, second, count, room):
+    world.app  # built before the race starts
+    tenants = [first, second] * count
+    start = threading.Barrier(len(tenants))
+    answers: list[tuple[str, int]] = []
+
+    def ask(tenant: str) -> None:
+        client = world.app.test_client()
+        start.wait(timeout=30)
+        response = client.post("/livekit/token", headers={"Authorization": f"Bearer {token_of(world, tenant)}"},
+                               json={"room_name": room, "participant_name": tenant, "participant_identity": tenant})
+        answers.append((tenant, response.status_code))
+
+    threads = [threading.Thread(target=ask, args=(tenant,)) for tenant in tenants]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    world.race_answers = answers
+
+
+@when(parsers.parse('LiveKit reports that room "{room}" has finished'))
+def room_finished(world, livekit, room):
+    finished = livekit.rooms.pop(room)
+    body = json.dumps({"event": "room_finished", "id": "EV_finished",
+                       "room": {"sid": finished.sid, "name": room}}).encode()
+    response = world.client.post("/livekit/webhook", data=body, content_type="application/webhook+json",
+                                 headers={"Authorization": sign_webhook(body, LIVEKIT_KEY, LIVEKIT_SECRET)})
+    assert response.status_code == 200, response.get_json()
+
 
 @when(parsers.parse('tenant "{tenant}" sends {method} "{path}" with the JSON body:'))
 def tenant_sends_json(world, tenant, method, path, docstring):
@@ -140,10 +191,49 @@ def token_grants(world, grants):
     assert not claims["video"].get("roomAdmin") and "sip" not in claims
 
 
+def _twirp_with_issued_token(world, livekit, method: str, body: dict) -> requests.Response:
+    token = world.response.get_json()["token"]
+    return requests.post(f"{livekit.url}/twirp/livekit.RoomService/{method}", json=body,
+                         headers={"Authorization": f"Bearer {token}"}, timeout=5)
+
+
+@then("the token cannot list the rooms on LiveKit")
+def token_cannot_list(world, livekit):
+    answer = _twirp_with_issued_token(world, livekit, "ListRooms", {})
+    assert (answer.status_code, answer.json()["code"]) == (401, "unauthenticated"), answer.text
+
+
+@then("the token can list the rooms on LiveKit")
+def token_can_list(world, livekit):
+    answer = _twirp_with_issued_token(world, livekit, "ListRooms", {})
+    assert answer.status_code == 200, answer.text
+
+
+@then("the token cannot create a room on LiveKit")
+def token_cannot_create(world, livekit):
+    answer = _twirp_with_issued_token(world, livekit, "CreateRoom", {"name": "elsewhere"})
+    assert (answer.status_code, answer.json()["code"]) == (401, "unauthenticated"), answer.text
+    assert "elsewhere" not in livekit.rooms
+
+
 @then(parsers.parse('room "{room}" belongs to tenant "{tenant}"'))
 @then(parsers.parse('room "{room}" still belongs to tenant "{tenant}"'))
 def room_belongs(livekit, room, tenant):
     assert livekit.metadata_of(room).get("auth_id") == tenant, livekit.rooms[room].metadata
+
+
+@then("one tenant got all its tokens and the other tenant was refused every time")
+def one_race_winner(world):
+    answers = world.race_answers
+    winners = {tenant for tenant, status in answers if status == 200}
+    assert len(winners) == 1, answers
+    world.race_winner = winner = winners.pop()
+    assert all(status == (200 if tenant == winner else 403) for tenant, status in answers), answers
+
+
+@then(parsers.parse('room "{room}" belongs to the tenant that got the tokens'))
+def room_of_winner(livekit, world, room):
+    assert livekit.metadata_of(room)["auth_id"] == world.race_winner
 
 
 @then(parsers.parse('room "{room}" has the metadata \'{metadata}\''))

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from app.db import Database
-from app.db.migrate import upgrade_to_head
 from app.services.cache import EntryLabel, SynthesisCache
 from app.services.tts.audio import Audio
 from app.settings import CacheSettings
@@ -23,14 +22,6 @@ class Clock:
 
     def __call__(self):
         return self.now
-
-
-@pytest.fixture
-def database(database_url, tmp_path):
-    db = Database(database_url)
-    upgrade_to_head(db, tmp_path / ".migrate.lock")
-    yield db
-    db.dispose()
 
 
 @pytest.fixture

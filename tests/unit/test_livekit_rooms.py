@@ -4,10 +4,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from livekit.protocol import models
+from livekit.protocol.webhook import WebhookEvent
 
 from app.errors import ApiError
 from app.services.livekit import LiveKitClient, TenantRooms, WebhookVerifier
 from app.services.livekit.metadata import MetadataNotAnObject, OwnedByAnotherTenant, owner_of, with_owner
+from app.services.livekit.ownership import RoomOwnership
 from app.settings import LiveKitSettings
 from tests.fakes.livekit import TEST_API_KEY, TEST_API_SECRET, sign_webhook
 
@@ -39,10 +42,10 @@ def test_with_owner_refuses_to_clobber():
 
 
 @pytest.fixture
-def rooms(livekit):
+def rooms(livekit, database):
     settings = LiveKitSettings(url=livekit.url, public_url="wss://rtc.example.com", api_key=KEY, api_secret=SECRET)
     client = LiveKitClient(settings.http_url, KEY, SECRET, timeout=5)
-    yield TenantRooms(settings, client)
+    yield TenantRooms(settings, client, RoomOwnership(database))
     client.close()
 
 
@@ -59,11 +62,43 @@ def test_claim_of_an_owned_room_writes_nothing(rooms, livekit):
     assert [call.method for call in livekit.calls] == ["ListRooms"]
 
 
-def test_an_unowned_room_is_claimed_and_read_back(rooms, livekit):
+def test_an_unowned_room_is_claimed_in_the_database_then_in_its_metadata(rooms, livekit):
     livekit.add_room("lobby", '{"topic":"sales"}')
     room = rooms.claim("acme", "lobby")
     assert owner_of(room.metadata) == "acme"
-    assert [call.method for call in livekit.calls] == ["ListRooms", "UpdateRoomMetadata", "ListRooms"]
+    assert rooms.ownership.owner("lobby") == "acme"
+    assert [call.method for call in livekit.calls] == ["ListRooms", "UpdateRoomMetadata"]
+
+
+def test_the_database_owner_wins_over_an_unowned_room(rooms, livekit):
+    """A room LiveKit recreated without metadata (a participant joined after it closed) is still the
+    recorded owner's until LiveKit reports it finished."""
+    rooms.claim("acme", "lobby")
+    livekit.reset()
+    livekit.add_room("lobby")
+    with pytest.raises(OwnedByAnotherTenant):
+        rooms.claim("globex", "lobby")
+    assert livekit.calls_to("UpdateRoomMetadata") == []
+    assert owner_of(rooms.claim("acme", "lobby").metadata) == "acme"
+
+
+def test_a_finished_room_frees_its_name(rooms, livekit):
+    first = rooms.claim("acme", "lobby")
+    rooms.observe(WebhookEvent(event="room_finished", room=models.Room(name="lobby", sid="RM_older")))
+    assert rooms.ownership.owner("lobby") == "acme"  # another instance's end changes nothing
+    rooms.observe(WebhookEvent(event="room_finished", room=first))
+    assert rooms.ownership.owner("lobby") is None
+    livekit.reset()
+    assert owner_of(rooms.claim("globex", "lobby").metadata) == "globex"
+
+
+def test_a_room_owned_by_metadata_alone_stays_its_owners(rooms, livekit):
+    livekit.add_room("legacy", '{"auth_id":"globex"}')
+    with pytest.raises(OwnedByAnotherTenant):
+        rooms.claim("acme", "legacy")
+    assert rooms.ownership.owner("legacy") is None
+    rooms.claim("globex", "legacy")
+    assert rooms.ownership.owner("legacy") == "globex"
 
 
 def test_another_tenants_room_is_never_claimed(rooms, livekit):
@@ -89,8 +124,8 @@ def test_an_open_server_hides_nothing_and_writes_nothing(rooms, livekit):
     assert "UpdateRoomMetadata" not in [call.method for call in livekit.calls]
 
 
-def test_unconfigured_livekit():
-    rooms = TenantRooms(LiveKitSettings(), None)
+def test_unconfigured_livekit(database):
+    rooms = TenantRooms(LiveKitSettings(), None, RoomOwnership(database))
     with pytest.raises(ApiError) as caught:
         rooms.list_rooms("acme")
     assert (caught.value.status, caught.value.code) == (500, "livekit_not_configured")

@@ -7,10 +7,9 @@ import threading
 import pytest
 from livekit.protocol.webhook import WebhookEvent
 
-from app.db import Database
-from app.db.migrate import upgrade_to_head
 from app.errors import ApiError
 from app.services.livekit import TenantRooms
+from app.services.livekit.ownership import RoomOwnership
 from app.services.sip.forwarder import BoundedExecutor, SipEventForwarder
 from app.services.sip.hooks import SipHookRegistry
 from app.services.sip.inbound import inbound_call, sip_domain
@@ -71,14 +70,6 @@ def test_an_inbound_call_needs_a_host_and_both_numbers():
 
 
 # --- hooks on the database -----------------------------------------------------------------------
-
-@pytest.fixture
-def database(database_url, tmp_path):
-    database = Database(database_url)
-    upgrade_to_head(database, tmp_path / ".migrate.lock")
-    yield database
-    database.dispose()
-
 
 def _registry(database, *, auth_required=False, secret=None):
     settings = SipSettings(room_prefix="sip-", hook_secret=secret, hooks=(
@@ -148,7 +139,7 @@ def test_a_call_is_forwarded_signed_with_the_hook_secret(database):
         settings = SipSettings(room_prefix="sip-", hook_secret="sip-hook-secret-of-the-tests")
         registry = SipHookRegistry(settings, database)
         registry.upsert(None, [{"host": "sip.acme.example", "url": server.url + "/sip-events", "auth_id": ""}])
-        forwarder = SipEventForwarder(settings, registry, TenantRooms(LiveKitSettings(), None))
+        forwarder = SipEventForwarder(settings, registry, TenantRooms(LiveKitSettings(), None, RoomOwnership(database)))
         try:
             future = forwarder.handle(_event(**{"sip.h.to": "<sip:+1555@sip.acme.example>", "sip.phoneNumber": "+1444",
                                                 "sip.trunkPhoneNumber": "+1555"}))

@@ -92,8 +92,9 @@ def mute_track(body):
 @public
 def livekit_webhook():
     """LiveKit's event webhook, verified by its signature (no API token). A SIP participant joining is
-    forwarded, signed, to the SIP hook of its host, in the background."""
+    forwarded, signed, to the SIP hook of its host, in the background; a finished room frees its name."""
     services = _services()
     event = services.livekit.webhooks.verify(request.get_data(cache=True), request.headers.get("Authorization"))
+    services.livekit.rooms.observe(event)
     services.sip.forwarder.handle(event)
     return {"status": "received"}

@@ -7,10 +7,12 @@ nothing is isolated and nothing is written."""
 from __future__ import annotations
 
 from livekit.protocol import models
+from livekit.protocol.webhook import WebhookEvent
 
 from app.errors import BadRequest, Forbidden, NotFound, UpstreamError
 from app.services.livekit.client import LiveKitClient
 from app.services.livekit.errors import LiveKitError, LiveKitNotConfigured
+from app.services.livekit.ownership import RoomOwnership
 from app.services.livekit.metadata import MetadataNotAnObject, OwnedByAnotherTenant, owner_of, with_owner
 from app.services.livekit.tokens import participant_token
 from app.settings import LiveKitSettings
@@ -21,9 +23,10 @@ _KINDS = {0: "STANDARD", 1: "INGRESS", 2: "EGRESS", 3: "SIP", 4: "AGENT"}
 
 
 class TenantRooms:
-    def __init__(self, settings: LiveKitSettings, client: LiveKitClient | None):
+    def __init__(self, settings: LiveKitSettings, client: LiveKitClient | None, ownership: RoomOwnership):
         self.settings = settings
         self._livekit = client
+        self.ownership = ownership
 
     @property
     def client(self) -> LiveKitClient:
@@ -36,22 +39,30 @@ class TenantRooms:
     def claim(self, tenant: str, room_name: str) -> models.Room:
         """Make `tenant` the owner of the room, creating it when missing; an unowned room is claimed.
 
-        Raises OwnedByAnotherTenant, MetadataNotAnObject or LiveKitError."""
+        The database decides between concurrent claimants (see `ownership`); the winner then writes
+        `auth_id` into the room's metadata. Raises OwnedByAnotherTenant, MetadataNotAnObject,
+        OwnershipStoreFailed or LiveKitError."""
         room = self.client.find_room(room_name)
+        # Checked before the database is asked: a room another tenant owns by its metadata alone (claimed
+        # before ownership was recorded here) stays theirs, and unmergeable metadata claims nothing.
+        metadata = with_owner(room.metadata, tenant) if room is not None else with_owner("", tenant)
+        owner = self.ownership.claim(room_name, tenant, room.sid if room is not None else "")
+        if owner != tenant:
+            raise OwnedByAnotherTenant(owner)
         if room is None:
-            # LiveKit's CreateRoom returns an existing room unchanged, so a concurrent creator wins here
-            # and its ownership is checked below like any other.
-            room = self.client.create_room(room_name, max_participants=_MAX_PARTICIPANTS,
-                                           metadata=with_owner("", tenant))
-        if owner_of(room.metadata) == tenant:
-            return room
-        self.client.update_room_metadata(room_name, with_owner(room.metadata, tenant))
-        # LiveKit has no compare-and-set on metadata: read back, so that of two tenants claiming the same
-        # unowned room at once, the one whose write was overwritten learns it (narrows the race).
-        claimed = self.client.find_room(room_name)
-        if claimed is None or owner_of(claimed.metadata) != tenant:
-            raise OwnedByAnotherTenant(owner_of(claimed.metadata) if claimed else "")
-        return claimed
+            # LiveKit's CreateRoom returns an existing room unchanged (a participant may have created it
+            # meanwhile): its metadata is merged below like any other.
+            room = self.client.create_room(room_name, max_participants=_MAX_PARTICIPANTS, metadata=metadata)
+            self.ownership.remember_instance(room_name, tenant, room.sid)
+            metadata = with_owner(room.metadata, tenant)
+        if owner_of(room.metadata) != tenant:
+            room = self.client.update_room_metadata(room_name, metadata)
+        return room
+
+    def observe(self, event: WebhookEvent) -> None:
+        """Follow LiveKit's room lifecycle: a finished room instance frees its name for any tenant."""
+        if event.event == "room_finished" and event.room.name:
+            self.ownership.release(event.room.name, event.room.sid)
 
     def find_room(self, room_name: str, *, failure_code: str = "livekit_error") -> models.Room | None:
         try:

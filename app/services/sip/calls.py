@@ -13,7 +13,7 @@ from livekit.protocol import models, sip as proto_sip
 
 from app.errors import BadRequest, NotConfigured, NotFound, UpstreamError
 from app.services.livekit.errors import LiveKitError, LiveKitNotConfigured, LiveKitUnreachable
-from app.services.livekit.metadata import owner_of, with_owner
+from app.services.livekit.metadata import MetadataNotAnObject, OwnedByAnotherTenant, owner_of
 from app.services.livekit.rooms import TenantRooms
 from app.services.sip.phone import InvalidPhoneNumber, bare_number, normalize_phone_number
 from app.settings import SipSettings
@@ -143,17 +143,21 @@ class SipCalls:
         return text
 
     def _prepare_room(self, tenant: str, room_name: str) -> None:
-        """The caller must own the room; a missing room is created as theirs before dialling, so the call
-        never lands in a room another tenant could claim first."""
+        """The caller must own the room; a missing room is claimed and created as theirs before dialling,
+        so the call never lands in a room another tenant could claim first. An existing room nobody owns
+        is refused, as upstream."""
         denied = NotFound("Room not found or not accessible", code="room_access_denied")
         room = self.rooms.find_room(room_name, failure_code="call_failed")
-        if room is None:
-            try:
-                room = self.rooms.client.create_room(room_name, metadata=with_owner("", tenant))
-            except LiveKitError as exc:
-                raise UpstreamError(f"Failed to prepare room: {exc.message}", code="call_failed") from None
-        if owner_of(room.metadata) != tenant:
-            raise denied
+        if room is not None:
+            if owner_of(room.metadata) != tenant:
+                raise denied
+            return
+        try:
+            self.rooms.claim(tenant, room_name)
+        except (OwnedByAnotherTenant, MetadataNotAnObject):
+            raise denied from None
+        except LiveKitError as exc:
+            raise UpstreamError(f"Failed to prepare room: {exc.message}", code="call_failed") from None
 
 
 def _phone(field_name: str, value: str) -> str:

@@ -85,6 +85,7 @@ class SipSettings:
     outbound_auth_username: str | None = None
     outbound_auth_password: str | None = field(default=None, repr=False)
     outbound_trunk_id: str | None = None
+    hooks_allow_private: bool = False  # runtime hook URLs may point at private/loopback/link-local hosts
 
     @property
     def configured(self) -> bool:
@@ -178,8 +179,8 @@ class _MappingEnv(Env):
     def present(self, *names: str) -> bool:
         return any(self._values_source.get(n, "").strip() for n in names)
 
-    def present_prefix(self, prefix: str) -> bool:
-        return any(k.startswith(prefix) and v.strip() for k, v in self._values_source.items())
+    def present_prefix(self, prefix: str, *, ignoring: tuple[str, ...] = ()) -> bool:
+        return any(k.startswith(prefix) and k not in ignoring and v.strip() for k, v in self._values_source.items())
 
 
 def _read(env: _MappingEnv) -> Settings:
@@ -329,8 +330,9 @@ def _api_secrets(env: _MappingEnv) -> tuple[ApiSecret, ...]:
 
 
 def _sip(env: _MappingEnv) -> SipSettings:
-    if not env.present_prefix("SIP_"):
-        return SipSettings()
+    allow_private = env.bool("SIP_HOOKS_ALLOW_PRIVATE", False)  # does not turn SIP on by itself
+    if not env.present_prefix("SIP_", ignoring=("SIP_HOOKS_ALLOW_PRIVATE",)):
+        return SipSettings(hooks_allow_private=allow_private)
     room_prefix = env.str("SIP_ROOM_PREFIX", None)
     if not room_prefix:
         raise SettingsError("SIP_ROOM_PREFIX is required when any SIP_* variable is set")
@@ -348,6 +350,7 @@ def _sip(env: _MappingEnv) -> SipSettings:
         outbound_auth_username=username.strip() if username else None,
         outbound_auth_password=password.strip() if password else None,
         outbound_trunk_id=env.str("SIP_OUTBOUND_TRUNK_ID", None),
+        hooks_allow_private=allow_private,
     )
 
 

@@ -99,6 +99,8 @@ Feature: SIP hooks
       And the error code is "hook_storage_failed"
 
   Rule: Tenants only see and route their own hooks
+    A host another tenant routes gets the same answer whether its hook is configured or was added at
+    run time, so a tenant cannot learn how other tenants' hosts are set up.
 
     Background:
       Given SIP is configured with the read-only hook "config.example.com" for tenant "acme"
@@ -135,6 +137,7 @@ Feature: SIP hooks
         """
       Then the response status is 403
       And the error code is "hook_access_denied"
+      And the error message contains "cannot be routed by your tenant"
       When tenant "acme" sends GET "/sip/hooks"
       Then the hook for "sip.acme.example" sends to "https://hooks.acme.example/sip" for tenant "acme"
 
@@ -146,6 +149,68 @@ Feature: SIP hooks
       Then the response status is 200
       When tenant "acme" sends GET "/sip/hooks"
       Then the listed hooks are "config.example.com, sip.acme.example"
+
+    Scenario: Tenant B cannot tell a configured host from another tenant's host
+      When tenant "globex" adds a hook for "config.example.com" sending to "https://hooks.globex.example/sip"
+      And tenant "globex" adds a hook for "sip.acme.example" sending to "https://hooks.globex.example/sip"
+      Then both answers are the same 403 "hook_access_denied" but for the host they name
+
+    Scenario: Deleting a configured host of another tenant changes nothing, like an unknown host
+      When tenant "globex" sends DELETE "/sip/hooks" with the JSON body:
+        """
+        {"hosts": ["config.example.com"]}
+        """
+      Then the response status is 200
+      And no hooks are listed
+
+    Scenario: A tenant's own configured hook is read-only
+      When tenant "acme" adds a hook for "config.example.com" sending to "https://hooks.acme.example/other"
+      Then the response status is 405
+      And the error code is "config_hook_read_only"
+
+  Rule: Hooks added at run time only send to the public internet
+    A hook URL whose host is, or resolves to, a loopback, private, link-local (cloud metadata), shared
+    or reserved address is refused when written, and checked again when each call is forwarded, since
+    DNS can change. Hooks from SIP_HOOKS_JSON are the operator's and are not checked.
+    SIP_HOOKS_ALLOW_PRIVATE=true lifts the rule (for development and tests).
+
+    Background:
+      Given SIP hooks may only send to the public internet
+      And tenant "acme" has the API secret "acme-secret-1"
+
+    Scenario Outline: A hook aimed inside the network is refused
+      When tenant "acme" adds a hook for "sip.acme.example" sending to "<url>"
+      Then the response status is 400
+      And the error code is "invalid_hook_url"
+      And the error message contains "public internet address"
+
+      Examples:
+        | url                                          |
+        | http://127.0.0.1:8080/events                 |
+        | http://localhost/events                      |
+        | http://10.1.2.3/events                       |
+        | https://192.168.0.10/events                  |
+        | http://169.254.169.254/latest/meta-data/     |
+        | http://100.100.100.200/latest/meta-data/     |
+        | http://[::1]:3001/events                     |
+        | http://[fd00:ec2::254]/latest/meta-data/     |
+        | http://[::ffff:127.0.0.1]/events             |
+        | http://2130706433/events                     |
+        | http://0.0.0.0:3001/events                   |
+        | http://no-such-host.invalid/events           |
+
+    Scenario: A hook on a public address is accepted
+      When tenant "acme" adds a hook for "sip.acme.example" sending to "https://93.184.216.34/events"
+      Then the response status is 200
+      And the hook for "sip.acme.example" sends to "https://93.184.216.34/events" for tenant "acme"
+
+    Scenario: A hook whose host has come to point inside the network is not called
+      Given LiveKit is connected
+      And SIP is configured with the hook secret "sip-hook-secret-shared-by-runtime-hooks"
+      And the hook of tenant "acme" for "sip.acme.example" was written when its URL's host was public, and now resolves to the customer's receiver on 127.0.0.1
+      When LiveKit reports that "+15551230000" called "+15559870000" at "sip.acme.example", joining room "sip-inbound-1"
+      Then the response status is 200
+      And the delivery is refused as not public and the customer receives nothing
 
     Scenario: Hooks need an API token
       When I GET "/sip/hooks"

@@ -46,8 +46,10 @@ def database(database_url, tmp_path):
 
 @pytest.fixture
 def base_env(tmp_path, database_url) -> dict[str, str]:
-    """The embedded defaults, inside this test's own temp dir."""
-    return {"DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"}
+    """The embedded defaults, inside this test's own temp dir. SIP hooks may point at the fakes on
+    127.0.0.1 (and at example.com names that need no DNS)."""
+    return {"DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING",
+            "SIP_HOOKS_ALLOW_PRIVATE": "true"}
 
 
 @pytest.fixture

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime, timezone
 
 import pytest
 from pytest_bdd import given, parsers, then, when
 from sqlalchemy import text
 
+from app.db.models import SipHook
 from tests.fakes.livekit import sign_webhook
 from tests.fakes.server import FakeServer
 from tests.fakes.sip_hook_receiver import FakeSipHookReceiver
@@ -98,6 +100,21 @@ def tenant_hook(world, tenant, host, url):
     assert response.status_code == 200, response.get_json()
 
 
+@given("SIP hooks may only send to the public internet")
+def hooks_public_only(world):
+    world.set("SIP_HOOKS_ALLOW_PRIVATE", "false")
+
+
+@given(parsers.parse("the hook of tenant \"{tenant}\" for \"{host}\" was written when its URL's host was public, "
+                     "and now resolves to the customer's receiver on 127.0.0.1"))
+def hook_now_private(world, hook_receiver, tenant, host):
+    world.set("SIP_HOOK_SECRET", HOOK_SECRET)
+    url = hook_receiver.url.replace("127.0.0.1", "localhost")  # a name, as a real hook's would be
+    now = datetime.now(timezone.utc)
+    with world.app.extensions["services"].database.session() as session:
+        session.add(SipHook(host=host, url=url, auth_id=tenant, created_at=now, updated_at=now))
+
+
 @given(parsers.parse('SIP calls go out through the LiveKit trunk "{trunk}"'))
 def sip_trunk(world, trunk):
     world.set("SIP_OUTBOUND_TRUNK_ID", trunk)
@@ -110,6 +127,12 @@ def hook_store_broken(world):
 
 
 # --- When ------------------------------------------------------------------------------------------
+
+@when(parsers.parse('tenant "{tenant}" adds a hook for "{host}" sending to "{url}"'))
+def tenant_adds_hook(world, tenant, host, url):
+    send(world, "POST", "/sip/hooks", json.dumps({"hooks": [{"host": host, "url": url, "auth_id": tenant}]}), tenant)
+    world.hook_answers = [*getattr(world, "hook_answers", []), (host, world.response)]
+
 
 @when("the server restarts")
 def restart(world):
@@ -220,6 +243,25 @@ def on_the_phone(livekit, identity, room):
 def transferred(livekit, identity, room, target):
     transfer = livekit.transfers[-1]
     assert (transfer.participant_identity, transfer.room_name, transfer.transfer_to) == (identity, room, target)
+
+
+@then(parsers.parse('both answers are the same {status:d} "{code}" but for the host they name'))
+def same_answers(world, status, code):
+    (first_host, first), (second_host, second) = world.hook_answers
+    assert (first.status_code, second.status_code) == (status, status)
+    assert first.get_json()["code"] == second.get_json()["code"] == code
+    assert first.get_json()["error"].replace(first_host, "<host>") == \
+        second.get_json()["error"].replace(second_host, "<host>"), (first.get_json(), second.get_json())
+    assert first.headers.get("Allow") == second.headers.get("Allow")
+
+
+@then("the delivery is refused as not public and the customer receives nothing")
+def delivery_refused(hook_receiver, caplog):
+    deadline = time.monotonic() + 5
+    while not any("SIP hook delivery refused" in record.getMessage() for record in caplog.records):
+        assert time.monotonic() < deadline, "the delivery was not refused"
+        time.sleep(0.02)
+    assert hook_receiver.deliveries == [] and hook_receiver.rejected == []
 
 
 @then(parsers.parse('the listed hooks are "{hosts}"'))

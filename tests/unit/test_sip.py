@@ -72,7 +72,7 @@ def test_an_inbound_call_needs_a_host_and_both_numbers():
 # --- hooks on the database -----------------------------------------------------------------------
 
 def _registry(database, *, auth_required=False, secret=None):
-    settings = SipSettings(room_prefix="sip-", hook_secret=secret, hooks=(
+    settings = SipSettings(room_prefix="sip-", hook_secret=secret, hooks_allow_private=True, hooks=(
         SipHookConfig("config.example.com", "https://hooks.example.com/config", "own-secret", "acme"),))
     return SipHookRegistry(settings, database, auth_required=auth_required)
 
@@ -136,7 +136,8 @@ def test_the_bounded_executor_refuses_work_beyond_its_bound():
 def test_a_call_is_forwarded_signed_with_the_hook_secret(database):
     receiver = FakeSipHookReceiver("sip-hook-secret-of-the-tests")
     with FakeServer(receiver.app) as server:
-        settings = SipSettings(room_prefix="sip-", hook_secret="sip-hook-secret-of-the-tests")
+        settings = SipSettings(room_prefix="sip-", hook_secret="sip-hook-secret-of-the-tests",
+                               hooks_allow_private=True)
         registry = SipHookRegistry(settings, database)
         registry.upsert(None, [{"host": "sip.acme.example", "url": server.url + "/sip-events", "auth_id": ""}])
         forwarder = SipEventForwarder(settings, registry, TenantRooms(LiveKitSettings(), None, RoomOwnership(database)))

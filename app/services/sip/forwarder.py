@@ -22,6 +22,7 @@ from app.services.livekit.metadata import MetadataNotAnObject, OwnedByAnotherTen
 from app.services.livekit.rooms import TenantRooms
 from app.services.sip.hooks import Hook, SipHookRegistry
 from app.services.sip.inbound import InboundCall, inbound_call
+from app.services.sip.public_network import PublicOnlyAdapter
 from app.settings import SipSettings
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,17 @@ class BoundedExecutor:
                 self._pool.shutdown(wait=wait, cancel_futures=not wait)
 
 
+def _public_only_session() -> requests.Session:
+    """For hooks tenants wrote: every connection (redirects too) must reach a public address, checked
+    at connect time because DNS may have changed since the hook was written. Proxies from the
+    environment are not used: the check must see the real destination."""
+    session = requests.Session()
+    session.trust_env = False
+    session.mount("http://", PublicOnlyAdapter())
+    session.mount("https://", PublicOnlyAdapter())
+    return session
+
+
 def signature(secret: str, timestamp: str, event_id: str, body: str) -> str:
     """`v1=<hex HMAC-SHA256(secret, "v1:{timestamp}:{event_id}:{body}")>`, what the SDKs' WebhookReceiver checks."""
     digest = hmac.new(secret.encode(), f"v1:{timestamp}:{event_id}:{body}".encode(), hashlib.sha256).hexdigest()
@@ -71,7 +83,8 @@ class SipEventForwarder:
         self.hooks = hooks
         self.rooms = rooms
         self._executor = BoundedExecutor(workers, max_pending)
-        self._session = requests.Session()
+        self._session = requests.Session()  # hooks from SIP_HOOKS_JSON: the operator's own, sent anywhere
+        self._runtime_session = self._session if settings.hooks_allow_private else _public_only_session()
 
     def handle(self, event: WebhookEvent) -> Future | None:
         """Queue the delivery of a SIP `participant_joined` event; None when there is nothing to send."""
@@ -96,6 +109,7 @@ class SipEventForwarder:
     def close(self) -> None:
         self._executor.shutdown(wait=False)
         self._session.close()
+        self._runtime_session.close()
 
     def _deliver(self, hook: Hook, secret: str, call: InboundCall, event_id: str) -> int | None:
         if hook.auth_id:
@@ -109,9 +123,9 @@ class SipEventForwarder:
             "X-Sayna-Event-Id": event_id,
             "X-Sayna-Signature-Version": "v1",
         }
+        session = self._session if hook.configured else self._runtime_session
         try:
-            response = self._session.post(hook.url, data=body.encode(), headers=headers,
-                                          timeout=DELIVERY_TIMEOUT_SECONDS)
+            response = session.post(hook.url, data=body.encode(), headers=headers, timeout=DELIVERY_TIMEOUT_SECONDS)
         except requests.RequestException as exc:
             log.warning("SIP hook delivery to host %s failed: %s", hook.host, type(exc).__name__)
             return None

@@ -5,7 +5,11 @@ run time live in the `sip_hooks` table (no secret: they are signed with SIP_HOOK
 
 Tenancy (upstream has none here): a hook's `auth_id` is the tenant whose rooms its calls land in. With
 a tenant, a caller sees and changes only hooks with its own `auth_id`, may only route to itself, and
-cannot take over a host another tenant routes."""
+cannot take over a host another tenant routes. Every host a tenant does not own answers alike, whether
+it is configured or stored, so a tenant cannot learn which hosts exist and how they are routed.
+
+URLs written at run time must point at the public internet (see `public_network`), unless
+SIP_HOOKS_ALLOW_PRIVATE=true."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -17,6 +21,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from app.db import Database
 from app.db.models import SipHook
 from app.errors import ApiError, BadRequest, Forbidden, MethodNotAllowed
+from app.services.sip.public_network import NotPublic, check_public_url
 from app.settings import SipSettings
 
 
@@ -38,6 +43,10 @@ class HookStorageFailed(ApiError):
 
 def normalize_host(host: str) -> str:
     return host.strip().lower()
+
+
+def _not_yours(host: str) -> Forbidden:
+    return Forbidden(f"Host '{host}' cannot be routed by your tenant", code="hook_access_denied")
 
 
 class SipHookRegistry:
@@ -72,6 +81,11 @@ class SipHookRegistry:
 
     def upsert(self, tenant: str | None, entries: list[dict]) -> list[dict]:
         hooks = [self._validated(tenant, entry) for entry in entries]
+        if tenant is not None:  # one answer for configured and stored hosts of others, before anything else
+            owners = self._owners([hook.host for hook in hooks])
+            foreign = next((hook.host for hook in hooks if owners.get(hook.host, tenant) != tenant), None)
+            if foreign is not None:
+                raise _not_yours(foreign)
         self._refuse_configured([hook.host for hook in hooks])
         seen: set[str] = set()
         for hook in hooks:
@@ -86,7 +100,8 @@ class SipHookRegistry:
         names = sorted({normalize_host(h) for h in hosts if h.strip()})
         if not names:
             raise BadRequest("No hosts provided to delete.")
-        self._refuse_configured(names)
+        # another tenant's configured host is left alone, exactly like a host that is not there
+        self._refuse_configured([name for name in names if not self._owned_by_another(tenant, name)])
         statement = delete(SipHook).where(SipHook.host.in_(names))
         if tenant is not None:  # another tenant's host is left alone, exactly like a host that is not there
             statement = statement.where(SipHook.auth_id == tenant)
@@ -120,7 +135,31 @@ class SipHookRegistry:
         if tenant is not None and auth_id != tenant:
             raise Forbidden(f"Hook for host '{host}' must route to your own tenant: auth_id '{tenant}'",
                             code="hook_access_denied")
-        return Hook(host, url, auth_id)
+        hook = Hook(host, url, auth_id)
+        if not self.settings.hooks_allow_private:
+            self._require_public(hook)
+        return hook
+
+    def _owned_by_another(self, tenant: str | None, host: str) -> bool:
+        return tenant is not None and host in self._configured and self._configured[host].auth_id != tenant
+
+    def _owners(self, hosts: list[str]) -> dict[str, str]:
+        """The tenant of each of these hosts that is configured or stored."""
+        try:
+            with self.database.session() as session:
+                stored = dict(session.execute(select(SipHook.host, SipHook.auth_id).where(SipHook.host.in_(hosts))).all())
+        except SQLAlchemyError:
+            raise HookStorageFailed("Failed to read SIP hooks") from None
+        return {**stored, **{host: self._configured[host].auth_id for host in hosts if host in self._configured}}
+
+    @staticmethod
+    def _require_public(hook: Hook) -> None:
+        try:
+            check_public_url(hook.url)
+        except NotPublic:  # one answer whatever the reason: no probing of internal DNS names
+            raise BadRequest(f"Hook for host '{hook.host}' must send to a public internet address (its URL's host "
+                             "must resolve, and not to a loopback, private, link-local or metadata address)",
+                             code="invalid_hook_url") from None
 
     def _refuse_configured(self, hosts: list[str]) -> None:
         protected = sorted({host for host in hosts if host in self._configured})
@@ -141,7 +180,7 @@ class SipHookRegistry:
                                             created_at=now, updated_at=now))
                         continue
                     if tenant is not None and row.auth_id != tenant:
-                        raise Forbidden(f"Host '{hook.host}' is routed by another tenant", code="hook_access_denied")
+                        raise _not_yours(hook.host)
                     row.url, row.auth_id, row.updated_at = hook.url, hook.auth_id, now
         except IntegrityError:
             if attempts <= 1:

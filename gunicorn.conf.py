@@ -1,8 +1,10 @@
 """gunicorn settings, read from the same environment (and .env) as the app: HOST, PORT, WEB_CONCURRENCY."""
 import os
+import subprocess
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # gunicorn reads this before --chdir
+_ROOT = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, _ROOT)  # gunicorn reads this before --chdir
 
 from app.log import gunicorn_logconfig
 from app.settings import Settings, SettingsError
@@ -44,3 +46,27 @@ def on_starting(server):
     except SettingsError as exc:
         _fail(str(exc))
     app.extensions["services"].close()
+    _start_sip_provisioning(server)
+
+
+def _start_sip_provisioning(server):
+    """Inbound SIP trunk and dispatch rule: once per deployment, from the master, in a process of its own
+    (start-up never waits for LiveKit; /ready reports `sip_provisioning` until it is done)."""
+    from app.services.sip.provisioning import ProvisioningStatus, inbound_provisioning_enabled
+
+    if not inbound_provisioning_enabled(_settings.sip, _settings.livekit):
+        return
+    ProvisioningStatus(_settings.data_dir).write("pending", "not provisioned yet")  # not a previous run's state
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_ROOT, os.environ.get("PYTHONPATH")]))}
+    server.sip_provisioning = subprocess.Popen([sys.executable, "-m", "app.services.sip.provisioning"],
+                                               env=environment)
+
+
+def on_exit(server):
+    provisioning = getattr(server, "sip_provisioning", None)
+    if provisioning is not None and provisioning.poll() is None:
+        provisioning.terminate()
+        try:
+            provisioning.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            provisioning.kill()

@@ -55,6 +55,15 @@ class Services:
         return Sip(self.settings, self.database, self.livekit)
 
     @cached_property
+    def sip_provisioning(self):
+        """The inbound SIP provisioning status the gunicorn master writes; None when not configured."""
+        from app.services.sip.provisioning import ProvisioningStatus, inbound_provisioning_enabled
+
+        if not inbound_provisioning_enabled(self.settings.sip, self.settings.livekit):
+            return None
+        return ProvisioningStatus(self.settings.data_dir)
+
+    @cached_property
     def cache(self):
         from app.services.cache import SynthesisCache
 

@@ -3,13 +3,18 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from app.db import Database
 
 
-def check_readiness(database: Database, cache_dir: Path) -> dict[str, str]:
-    return {"database": _check_database(database), "cache": _check_writable(cache_dir)}
+def check_readiness(database: Database, cache_dir: Path,
+                    sip_provisioning: Callable[[], str] | None = None) -> dict[str, str]:
+    checks = {"database": _check_database(database), "cache": _check_writable(cache_dir)}
+    if sip_provisioning is not None:  # only when inbound SIP is configured
+        checks["sip_provisioning"] = sip_provisioning()
+    return checks
 
 
 def _check_database(database: Database) -> str:

@@ -27,6 +27,8 @@ from google.protobuf import json_format
 from livekit.api import AccessToken
 from livekit.protocol import models, room as proto_room, sip as proto_sip
 
+from tests.fakes.livekit_sip import FakeSipProvisioning
+
 _TWIRP_STATUS = {
     "canceled": 408, "unknown": 500, "invalid_argument": 400, "malformed": 400, "deadline_exceeded": 408,
     "not_found": 404, "bad_route": 404, "already_exists": 409, "permission_denied": 403, "unauthenticated": 401,
@@ -99,6 +101,8 @@ class FakeLiveKit:
 
         self.egress = FakeEgress(self)
         self._routes.update(self.egress.routes())
+        self.sip_provisioning = FakeSipProvisioning(self._id, TwirpError)  # inbound trunks and dispatch rules
+        self._routes.update(self.sip_provisioning.routes())
 
     # --- test controls -------------------------------------------------------------------------
 
@@ -113,6 +117,7 @@ class FakeLiveKit:
             self._failures.clear()
             self._delays.clear()
             self.egress.reset()
+            self.sip_provisioning.reset()
 
     def add_room(self, name: str, metadata: str = "", *, max_participants: int = 0,
                  creation_time: int | None = None) -> models.Room:

@@ -22,8 +22,10 @@ def health():
 @blp.response(200, ReadinessSchema)
 @public
 def ready():
-    """Readiness: the database answers and the cache directory is writable."""
+    """Readiness: the database answers, the cache directory is writable and, with inbound SIP
+    configured, its LiveKit trunk and dispatch rule are provisioned."""
     services = current_app.extensions["services"]
-    checks = check_readiness(services.database, services.settings.cache.path)
+    status = services.sip_provisioning
+    checks = check_readiness(services.database, services.settings.cache.path, status.check if status else None)
     ok = all(value == "ok" for value in checks.values())
     return {"status": "ok" if ok else "unavailable", "checks": checks}, 200 if ok else 503

@@ -110,6 +110,32 @@ class LiveKitClient:
         request = proto_egress.StopEgressRequest(egress_id=egress_id)
         return self._call("Egress", "StopEgress", request, proto_egress.EgressInfo, video=_RECORD)
 
+    # --- SIP inbound provisioning (SIP admin calls) ---------------------------------------------
+
+    def list_sip_inbound_trunks(self) -> list[proto_sip.SIPInboundTrunkInfo]:
+        response = self._call("SIP", "ListSIPInboundTrunk", proto_sip.ListSIPInboundTrunkRequest(),
+                              proto_sip.ListSIPInboundTrunkResponse, sip=_SIP_ADMIN)
+        return list(response.items)
+
+    def create_sip_inbound_trunk(self, trunk: proto_sip.SIPInboundTrunkInfo) -> proto_sip.SIPInboundTrunkInfo:
+        return self._call("SIP", "CreateSIPInboundTrunk", proto_sip.CreateSIPInboundTrunkRequest(trunk=trunk),
+                          proto_sip.SIPInboundTrunkInfo, sip=_SIP_ADMIN)
+
+    def set_sip_inbound_trunk_addresses(self, trunk_id: str, addresses: list[str]) -> proto_sip.SIPInboundTrunkInfo:
+        request = proto_sip.UpdateSIPInboundTrunkRequest(
+            sip_trunk_id=trunk_id,
+            update=proto_sip.SIPInboundTrunkUpdate(allowed_addresses=models.ListUpdate(set=addresses)))
+        return self._call("SIP", "UpdateSIPInboundTrunk", request, proto_sip.SIPInboundTrunkInfo, sip=_SIP_ADMIN)
+
+    def list_sip_dispatch_rules(self) -> list[proto_sip.SIPDispatchRuleInfo]:
+        response = self._call("SIP", "ListSIPDispatchRule", proto_sip.ListSIPDispatchRuleRequest(),
+                              proto_sip.ListSIPDispatchRuleResponse, sip=_SIP_ADMIN)
+        return list(response.items)
+
+    def create_sip_dispatch_rule(self, rule: proto_sip.SIPDispatchRuleInfo) -> proto_sip.SIPDispatchRuleInfo:
+        return self._call("SIP", "CreateSIPDispatchRule", proto_sip.CreateSIPDispatchRuleRequest(dispatch_rule=rule),
+                          proto_sip.SIPDispatchRuleInfo, sip=_SIP_ADMIN)
+
     # --- transport -----------------------------------------------------------------------------
 
     def _token(self, video: VideoGrants | None, sip: SIPGrants | None) -> str:
@@ -151,6 +177,7 @@ class LiveKitClient:
 
 
 _RECORD = VideoGrants(room_record=True)
+_SIP_ADMIN = SIPGrants(admin=True)
 
 
 def _admin(room: str) -> VideoGrants:

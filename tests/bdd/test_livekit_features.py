@@ -2,6 +2,7 @@ from pytest_bdd import scenarios
 
 from tests.steps.health_steps import *  # noqa: F401,F403
 from tests.steps.livekit_steps import *  # noqa: F401,F403
+from tests.steps.sip_inbound_steps import *  # noqa: F401,F403
 from tests.steps.sip_steps import *  # noqa: F401,F403
 
 scenarios(
@@ -10,5 +11,6 @@ scenarios(
     "features/sip_call.feature",
     "features/sip_transfer.feature",
     "features/sip_hooks.feature",
+    "features/sip_inbound.feature",
     "features/livekit_webhook.feature",
 )

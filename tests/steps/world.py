@@ -28,6 +28,10 @@ class World:
         self.set("AUTH_API_SECRETS_JSON", json.dumps(secrets))
         self.set("AUTH_REQUIRED", "true")
 
+    def on_close(self, stop) -> None:
+        """Call `stop()` when the scenario ends (background work it started)."""
+        self._stops.append(stop)
+
     def start_fake(self, name: str, server) -> object:
         server.start()
         self._stops.append(server.stop)

@@ -82,6 +82,15 @@ def test_the_database_owner_wins_over_an_unowned_room(rooms, livekit):
     assert owner_of(rooms.claim("acme", "lobby").metadata) == "acme"
 
 
+def test_a_newer_instance_of_the_room_is_remembered_so_its_end_frees_the_name(rooms, livekit):
+    rooms.claim("acme", "lobby")
+    livekit.reset()
+    newer = livekit.add_room("lobby", '{"auth_id":"acme"}')  # LiveKit closed the room; a participant reopened it
+    rooms.claim("acme", "lobby")
+    rooms.observe(WebhookEvent(event="room_finished", room=newer))
+    assert rooms.ownership.owner("lobby") is None
+
+
 def test_a_finished_room_frees_its_name(rooms, livekit):
     first = rooms.claim("acme", "lobby")
     rooms.observe(WebhookEvent(event="room_finished", room=models.Room(name="lobby", sid="RM_older")))

@@ -27,29 +27,36 @@ class RoomOwnership:
     def __init__(self, database: Database):
         self.database = database
 
-    def claim(self, room_name: str, tenant: str, room_sid: str = "") -> str:
-        """The room's owner after this claim: `tenant` when it was first, else whoever was."""
+    def claim(self, room_name: str, tenant: str, room_sid: str = "") -> tuple[str, str]:
+        """The room's owner after this claim, and the room instance recorded with it: `tenant` when it
+        was first, else whoever was."""
         for _ in range(3):  # the winner's row may be released between our insert and our read
             try:
                 with self.database.session() as session:
                     session.add(RoomOwner(room_name=room_name, auth_id=tenant, room_sid=room_sid,
                                           claimed_at=datetime.now(timezone.utc)))
-                return tenant
+                return tenant, room_sid
             except IntegrityError:
                 pass  # someone else holds the name: read who
             except SQLAlchemyError:
                 raise OwnershipStoreFailed() from None
-            owner = self.owner(room_name)
-            if owner is not None:
-                return owner
+            recorded = self._recorded(room_name)
+            if recorded is not None:
+                return recorded
         raise OwnershipStoreFailed()
 
     def owner(self, room_name: str) -> str | None:
+        recorded = self._recorded(room_name)
+        return recorded[0] if recorded is not None else None
+
+    def _recorded(self, room_name: str) -> tuple[str, str] | None:
         try:
             with self.database.session() as session:
-                return session.scalar(select(RoomOwner.auth_id).where(RoomOwner.room_name == room_name))
+                row = session.execute(select(RoomOwner.auth_id, RoomOwner.room_sid)
+                                      .where(RoomOwner.room_name == room_name)).first()
         except SQLAlchemyError:
             raise OwnershipStoreFailed() from None
+        return (row.auth_id, row.room_sid) if row is not None else None
 
     def remember_instance(self, room_name: str, tenant: str, room_sid: str) -> None:
         """Note which LiveKit room instance the owner's claim is about (so an old instance's

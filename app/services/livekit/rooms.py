@@ -12,8 +12,8 @@ from livekit.protocol.webhook import WebhookEvent
 from app.errors import BadRequest, Forbidden, NotFound, UpstreamError
 from app.services.livekit.client import LiveKitClient
 from app.services.livekit.errors import LiveKitError, LiveKitNotConfigured
-from app.services.livekit.ownership import RoomOwnership
 from app.services.livekit.metadata import MetadataNotAnObject, OwnedByAnotherTenant, owner_of, with_owner
+from app.services.livekit.ownership import RoomOwnership
 from app.services.livekit.tokens import participant_token
 from app.settings import LiveKitSettings
 
@@ -46,9 +46,11 @@ class TenantRooms:
         # Checked before the database is asked: a room another tenant owns by its metadata alone (claimed
         # before ownership was recorded here) stays theirs, and unmergeable metadata claims nothing.
         metadata = with_owner(room.metadata, tenant) if room is not None else with_owner("", tenant)
-        owner = self.ownership.claim(room_name, tenant, room.sid if room is not None else "")
+        owner, recorded_sid = self.ownership.claim(room_name, tenant, room.sid if room is not None else "")
         if owner != tenant:
             raise OwnedByAnotherTenant(owner)
+        if room is not None and recorded_sid != room.sid:  # LiveKit runs a newer instance of the room
+            self.ownership.remember_instance(room_name, tenant, room.sid)
         if room is None:
             # LiveKit's CreateRoom returns an existing room unchanged (a participant may have created it
             # meanwhile): its metadata is merged below like any other.

@@ -50,11 +50,11 @@ def test_egress_errors_are_livekits(client, livekit):
 
 
 @pytest.fixture
-def recorder(livekit, s3_server):  # noqa: F811
+def recorder(livekit, s3_server, database):  # noqa: F811
     bucket = s3_server.new_bucket()
     settings = Settings.from_env({**s3_server.env(bucket), "RECORDING_PREFIX": "rooms", "LIVEKIT_URL": livekit.url,
                                   "LIVEKIT_API_KEY": TEST_API_KEY, "LIVEKIT_API_SECRET": TEST_API_SECRET})
-    lk, recordings = LiveKit(settings.livekit), Recordings.from_settings(settings.recording)
+    lk, recordings = LiveKit(settings.livekit, database), Recordings.from_settings(settings.recording)
     yield RoomRecorder(lk.rooms, settings.recording, recordings)
     lk.close()
     recordings.close()

@@ -112,8 +112,8 @@ class ProvisioningStatus:
 
 
 class InboundProvisioner:
-    """Provisions in a background thread until it succeeds, waiting 1, 2, 4 … (at most `max_delay`)
-    seconds, with jitter, between attempts."""
+    """Provisions until it succeeds, waiting 1, 2, 4 … (at most `max_delay`) seconds, with jitter,
+    between attempts, and keeps `status` up to date."""
 
     def __init__(self, sip: SipSettings, livekit: LiveKitSettings, status: ProvisioningStatus,
                  lock: Callable[[], AbstractContextManager], *, first_delay: float = 1.0, max_delay: float = 60.0):
@@ -124,7 +124,6 @@ class InboundProvisioner:
         self._first_delay = first_delay
         self._max_delay = max_delay
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     @classmethod
     def for_deployment(cls, settings: Settings) -> "InboundProvisioner | None":
@@ -135,8 +134,7 @@ class InboundProvisioner:
 
         @contextmanager
         def deployment_lock():
-            # A database of its own per attempt, disposed at once: the gunicorn master forks workers
-            # while this thread runs, and they must not inherit pooled connections.
+            # A connection only while an attempt runs: nothing is held open during the pauses.
             database = Database(settings.database_url)
             try:
                 with exclusive(database, settings.data_dir / ".sip-provisioning.lock", PROVISIONING_LOCK_KEY):

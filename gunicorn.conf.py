@@ -7,6 +7,7 @@ _ROOT = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, _ROOT)  # gunicorn reads this before --chdir
 
 from app.log import gunicorn_logconfig
+from app.services.metrics import process_dir as metrics_dir
 from app.settings import Settings, SettingsError
 
 
@@ -22,10 +23,11 @@ except SettingsError as exc:
     _fail(str(exc))
 
 bind = f"{_settings.host}:{_settings.port}"
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
-if _settings.tts.request_timeout_seconds >= timeout:  # gunicorn would kill the worker before our deadline
+workers = _settings.server.workers
+threads = _settings.server.threads
+timeout = _settings.server.timeout_seconds
+metrics_dir.prepare()  # before the app (and prometheus_client) is imported
+if timeout and _settings.tts.request_timeout_seconds >= timeout:  # gunicorn would kill the worker first
     _fail(f"TTS_REQUEST_TIMEOUT_SECONDS ({_settings.tts.request_timeout_seconds:g}) must be below "
           f"GUNICORN_TIMEOUT ({timeout})")
 # gunicorn's access log would print query strings, which may carry ?api_key=: the app logs requests
@@ -62,7 +64,16 @@ def _start_sip_provisioning(server):
                                                env=environment)
 
 
+def post_fork(server, worker):
+    metrics_dir.worker_started()
+
+
+def child_exit(server, worker):
+    metrics_dir.mark_worker_dead(worker.pid)
+
+
 def on_exit(server):
+    metrics_dir.remove()
     provisioning = getattr(server, "sip_provisioning", None)
     if provisioning is not None and provisioning.poll() is None:
         provisioning.terminate()

@@ -8,14 +8,16 @@ from flask import Flask, send_from_directory
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.api import register_blueprints
+from app.api.metrics import init_metrics
+from app.api.playground.routes import blp as playground
 from app.cli.cache import register_cache_cli
-from app.db import Database
 from app.db.migrate import upgrade_to_head
 from app.errors import register_error_handlers
 from app.extensions import Api, api
 from app.log import configure_logging, init_request_logging
 from app.security import init_security
 from app.services.container import Services
+from app.services.startup import check_default_speech, ensure_writable_directories, open_database
 from app.settings import Settings
 
 API_VERSION = "1.0.0"
@@ -35,13 +37,15 @@ def create_app(settings: Settings | None = None) -> Flask:
     if settings.trusted_proxies:  # behind nginx (deploy/nginx.conf): the client's address, not the proxy's
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    database = Database(settings.database_url)
+    ensure_writable_directories(settings)
+    database = open_database(settings.database_url)
     if settings.auto_migrate:
         upgrade_to_head(database, settings.data_dir / ".migrate.lock")
     services = app.extensions["services"] = Services(settings, database)
+    check_default_speech(settings, services.speech.providers)
 
     init_request_logging(app)
+    init_metrics(app, services)
     init_security(app, services.authenticator)
     api.init_app(app)
     _document_security(api)
@@ -50,6 +54,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_cache_cli(app)
     app.add_url_rule("/docs/assets/<path:filename>", "docs_assets",
                      lambda filename: send_from_directory(_DOCS_ASSETS, filename))
+    app.add_url_rule("/favicon.ico", "favicon",
+                     lambda: send_from_directory(_DOCS_ASSETS, "favicon-32x32.png", mimetype="image/png"))
+    app.register_blueprint(playground)
     return app
 
 

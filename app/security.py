@@ -5,7 +5,8 @@ from flask import Flask, current_app, g, request
 
 from app.services.auth import AuthContext, Authenticator, RequestInfo
 
-_PUBLIC_ENDPOINTS = {"static", "docs_assets", "api-docs.openapi_json", "api-docs.openapi_swagger_ui"}
+_PUBLIC_ENDPOINTS = {"static", "docs_assets", "api-docs.openapi_json", "api-docs.openapi_swagger_ui",
+                     "playground.static", "favicon"}
 
 
 def public(view):

@@ -133,6 +133,20 @@ class CacheSettings:
 
 
 @dataclass(frozen=True)
+class MetricsSettings:
+    enabled: bool = True
+    token: str | None = field(default=None, repr=False)  # then GET /metrics needs it as a bearer token
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """gunicorn's own settings (read by gunicorn.conf.py), validated with the rest."""
+    workers: int = 2
+    threads: int = 4
+    timeout_seconds: int = 120
+
+
+@dataclass(frozen=True)
 class Settings:
     host: str = "0.0.0.0"
     port: int = 3001
@@ -147,6 +161,8 @@ class Settings:
     recording: RecordingSettings = RecordingSettings()
     tts: TTSSettings = TTSSettings()
     cache: CacheSettings = CacheSettings()
+    metrics: MetricsSettings = MetricsSettings()
+    server: ServerSettings = ServerSettings()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, *, dotenv: str | Path | None = ".env") -> "Settings":
@@ -190,7 +206,7 @@ def _read(env: _MappingEnv) -> Settings:
         port=_port(env),
         data_dir=data_dir,
         database_url=env.str("DATABASE_URL", f"sqlite:///{data_dir / 'sayna.db'}"),
-        log_level=env.str("LOG_LEVEL", "INFO").upper(),
+        log_level=_log_level(env),
         auto_migrate=env.bool("AUTO_MIGRATE", True),
         trusted_proxies=_non_negative_int(env, "TRUSTED_PROXIES", 0),
         auth=_auth(env),
@@ -223,6 +239,12 @@ def _read(env: _MappingEnv) -> Settings:
             ttl_seconds=_non_negative_int(env, "CACHE_TTL_SECONDS", 2_592_000),
             max_bytes=_non_negative_int(env, "CACHE_MAX_BYTES", 1 << 30),
         ),
+        metrics=MetricsSettings(enabled=env.bool("METRICS_ENABLED", True), token=env.str("METRICS_TOKEN", None)),
+        server=ServerSettings(
+            workers=_bounded_int(env, "WEB_CONCURRENCY", 2, 1, 256),
+            threads=_bounded_int(env, "GUNICORN_THREADS", 4, 1, 1024),
+            timeout_seconds=_bounded_int(env, "GUNICORN_TIMEOUT", 120, 0, 86_400),
+        ),
     )
     if settings.tts.max_retries < 0:
         raise SettingsError("TTS_MAX_RETRIES must be 0 or more")
@@ -234,6 +256,24 @@ def _port(env: _MappingEnv) -> int:
     if not 0 < port < 65536:
         raise SettingsError(f"PORT must be between 1 and 65535, got {port}")
     return port
+
+
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _log_level(env: _MappingEnv) -> str:
+    level = env.str("LOG_LEVEL", "INFO").strip().upper()
+    level = "WARNING" if level == "WARN" else level
+    if level not in _LOG_LEVELS:
+        raise SettingsError(f"LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}, got '{level}'")
+    return level
+
+
+def _bounded_int(env: _MappingEnv, name: str, default: int, low: int, high: int) -> int:
+    value = env.int(name, default)
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
+    return value
 
 
 def _positive(env: _MappingEnv, name: str, default: float) -> float:

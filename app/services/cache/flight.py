@@ -5,11 +5,13 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from app.services.cache.files import remove_older_than
+from app.services.metrics.instruments import SINGLE_FLIGHT_WAIT_SECONDS, SINGLE_FLIGHT_WAITS
 
 
 class SingleFlight:
@@ -33,13 +35,19 @@ class SingleFlight:
         with self._guard:
             entry = self._locks.setdefault(key, [threading.Lock(), 0])
             entry[1] += 1
-        entry[0].acquire()
+        started = time.perf_counter()
+        waited = not entry[0].acquire(blocking=False)
+        if waited:
+            entry[0].acquire()
         try:
-            descriptor = self._lock_file(self.lock_dir / key[:2] / f"{key}.lock")
+            descriptor, waited_for_process = self._lock_file(self.lock_dir / key[:2] / f"{key}.lock")
         except BaseException:
             entry[0].release()
             self._forget(key, entry)
             raise
+        if waited or waited_for_process:
+            SINGLE_FLIGHT_WAITS.inc()
+            SINGLE_FLIGHT_WAIT_SECONDS.observe(time.perf_counter() - started)
 
         def release() -> None:
             fcntl.flock(descriptor, fcntl.LOCK_UN)
@@ -56,16 +64,22 @@ class SingleFlight:
                 del self._locks[key]
 
     @staticmethod
-    def _lock_file(path: Path) -> int:
+    def _lock_file(path: Path) -> tuple[int, bool]:
+        """The locked descriptor, and whether another process held the lock first."""
+        waited = False
         while True:
             try:
                 descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
             except FileNotFoundError:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 continue
-            fcntl.flock(descriptor, fcntl.LOCK_EX)  # releases the GIL while it waits
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                waited = True
+                fcntl.flock(descriptor, fcntl.LOCK_EX)  # releases the GIL while it waits
             if os.fstat(descriptor).st_nlink:
-                return descriptor
+                return descriptor, waited
             os.close(descriptor)  # `remove_stale_lock_files` unlinked it while we waited: lock the new one
 
     def remove_stale_lock_files(self, older_than_seconds: float) -> int:

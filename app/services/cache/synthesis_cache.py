@@ -36,6 +36,7 @@ from app.db import Database
 from app.db.models import CacheEntry
 from app.services.cache.files import AudioFiles, FileSignature
 from app.services.cache.flight import SingleFlight
+from app.services.metrics.instruments import CACHE_LOOKUPS
 from app.services.tts.audio import FILE_EXTENSIONS, Audio
 from app.settings import CacheSettings
 
@@ -118,6 +119,7 @@ class SynthesisCache:
             return produce(), False
         audio = self.lookup(key)
         if audio is not None:
+            CACHE_LOOKUPS.labels("hit").inc()
             return audio, True
         release = self.flight.acquire(key)
         try:
@@ -130,8 +132,10 @@ class SynthesisCache:
             raise
         if not fresh:
             release()
+            CACHE_LOOKUPS.labels("hit").inc()
             return audio, True
         self._write_later(key, label, audio, release)
+        CACHE_LOOKUPS.labels("miss").inc()
         return audio, False
 
     def _write_later(self, key: str, label: EntryLabel, audio: Audio, release: Callable[[], None]) -> None:
@@ -395,6 +399,13 @@ class SynthesisCache:
             "temp_files": self.files.remove_stale_temp_files(_STALE_FILE_SECONDS),
             "lock_files": self.flight.remove_stale_lock_files(_STALE_FILE_SECONDS),
         }
+
+    def totals(self) -> tuple[int, int]:
+        """(entries, bytes) in the index: one cheap query, for metrics."""
+        with self.database.session() as session:
+            entries, size = session.execute(
+                select(func.count(), func.coalesce(func.sum(CacheEntry.size_bytes), 0))).one()
+        return int(entries), int(size)
 
     def stats(self) -> dict:
         self.settle()

@@ -17,6 +17,7 @@ from livekit.api import AccessToken, SIPGrants, VideoGrants
 from livekit.protocol import egress as proto_egress, models, room as proto_room, sip as proto_sip
 
 from app.services.livekit.errors import LiveKitError, LiveKitUnreachable
+from app.services.metrics.instruments import LIVEKIT_CALL_ERRORS, LIVEKIT_CALLS
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +149,20 @@ class LiveKitClient:
 
     def _call(self, service: str, method: str, request: Message, response_class: type[Message], *,
               video: VideoGrants | None = None, sip: SIPGrants | None = None, timeout: float | None = None):
+        """Every LiveKit call goes through here: counted, and its failures counted by reason."""
+        LIVEKIT_CALLS.labels(method).inc()
+        try:
+            return self._send(service, method, request, response_class, video=video, sip=sip, timeout=timeout)
+        except LiveKitUnreachable as exc:
+            LIVEKIT_CALL_ERRORS.labels(method, "timeout" if exc.timed_out else "unreachable").inc()
+            raise
+        except LiveKitError as exc:
+            reason = exc.twirp_code if exc.twirp_code in _TWIRP_CODES else "other"
+            LIVEKIT_CALL_ERRORS.labels(method, reason).inc()
+            raise
+
+    def _send(self, service: str, method: str, request: Message, response_class: type[Message], *,
+              video: VideoGrants | None, sip: SIPGrants | None, timeout: float | None):
         content_type = _CONTENT_TYPES[self.encoding]
         if self.encoding == "protobuf":
             body = request.SerializeToString()
@@ -178,6 +193,14 @@ class LiveKitClient:
 
 _RECORD = VideoGrants(room_record=True)
 _SIP_ADMIN = SIPGrants(admin=True)
+
+# Twirp's fixed error codes (twitchtv/twirp's spec) and ours for an unreadable answer: a label never
+# carries free text from the server.
+_TWIRP_CODES = frozenset({
+    "canceled", "unknown", "invalid_argument", "malformed", "deadline_exceeded", "not_found", "bad_route",
+    "already_exists", "permission_denied", "unauthenticated", "resource_exhausted", "failed_precondition",
+    "aborted", "out_of_range", "unimplemented", "internal", "unavailable", "data_loss",
+})
 
 
 def _admin(room: str) -> VideoGrants:

@@ -12,6 +12,7 @@ Measured facts this module is built around (../shared/research/offline-tts.md):
 from __future__ import annotations
 
 import ctypes
+import os
 import threading
 from dataclasses import dataclass
 
@@ -98,6 +99,8 @@ class EspeakEngine:
         self._callback = _CALLBACK(self._collect)
         lib.espeak_SetSynthCallback(self._callback)
         self._voices: tuple[EspeakVoice, ...] | None = None
+        self._names: frozenset[str] | None = None
+        self._variant_names: frozenset[str] | None = None
 
     def _collect(self, samples, count, _events) -> int:
         # Trivial on purpose: an exception raised in a ctypes callback is printed and swallowed.
@@ -121,6 +124,26 @@ class EspeakEngine:
         if status != 0:
             raise EspeakError(f"espeak_Synth returned {status}")
         return pcm
+
+    def has_voice(self, voice: str) -> bool:
+        """Whether `voice` names a voice: an identifier (`gmw/en-US`), a name (`English (America)`) or a
+        language tag (`en-us`), optionally with a `+variant` (`gmw/en-US+f3`). espeak itself accepts any
+        name and silently falls back to its default voice."""
+        base, _, variant = voice.partition("+")
+        known = self._known_names()
+        return base.lower() in known and (not variant or variant in self._variants())
+
+    def _known_names(self) -> frozenset[str]:
+        if self._names is None:
+            self._names = frozenset(name.lower() for v in self.voices()
+                                    for name in (v.identifier, v.name, *v.languages))
+        return self._names
+
+    def _variants(self) -> frozenset[str]:
+        if self._variant_names is None:
+            directory = os.path.join(espeakng_loader.get_data_path(), "voices", "!v")
+            self._variant_names = frozenset(os.listdir(directory)) if os.path.isdir(directory) else frozenset()
+        return self._variant_names
 
     def voices(self) -> tuple[EspeakVoice, ...]:
         """Every language voice. The list memory belongs to the library: it is copied under the lock."""

@@ -34,6 +34,8 @@ class LocalProvider(SpeechProvider):
         pitch = request.voice_settings.get("pitch", 50)
         if not isinstance(pitch, (int, float)) or isinstance(pitch, bool) or not 0 <= pitch <= 100:
             raise BadRequest("voice_settings.pitch must be a number from 0 to 100", code="invalid_voice_settings")
+        if not self.has_voice(request.voice_id):
+            raise BadRequest(f"local: unknown voice '{request.voice_id}' (see GET /voices)", code="unknown_voice")
         try:
             pcm = EspeakEngine.instance().synthesize(request.text, request.voice_id,
                                                      rate_wpm=round(_NORMAL_WPM * request.speaking_rate),
@@ -42,6 +44,11 @@ class LocalProvider(SpeechProvider):
             raise BadRequest(f"local: unknown voice '{request.voice_id}' (see GET /voices)",
                              code="unknown_voice") from None
         return audio.from_pcm(pcm, SAMPLE_RATE, request.audio_format, request.sample_rate)
+
+    def has_voice(self, voice_id: str) -> bool:
+        """A voice espeak accepts: an id from `list_voices`, or a language tag such as `en-us` (an alias
+        of that language's voice)."""
+        return EspeakEngine.instance().has_voice(voice_id)
 
     def list_voices(self) -> list[Voice]:
         voices = [

@@ -2,11 +2,13 @@
 the synthesis cache or the provider."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
-from app.errors import BadRequest, UpstreamError
+from app.errors import ApiError, BadRequest, UpstreamError
 from app.services.cache.keys import synthesis_key
 from app.services.cache.synthesis_cache import EntryLabel, SynthesisCache
+from app.services.metrics.instruments import PROVIDER_DURATION, PROVIDER_REQUESTS
 from app.services.tts import audio
 from app.services.tts.audio import Audio, BrokenAudio, UnsupportedAudio
 from app.services.tts.provider import SpeechProvider
@@ -70,7 +72,7 @@ class SpeechService:
         request = prepared.request
         label = EntryLabel(provider=request.provider, voice_id=request.voice_id, model=request.model)
         result, cached = self.cache.get_or_synthesize(prepared.cache_key, label,
-                                                      lambda: synthesize_checked(prepared.provider, request))
+                                                      lambda: _measured(prepared.provider, request))
         return SpeechResult(result, request, cached, prepared.cache_key)
 
     def speak(self, order: SpeechOrder) -> SpeechResult:
@@ -90,3 +92,20 @@ def synthesize_checked(provider: SpeechProvider, request: SpeechRequest) -> Audi
     except BrokenAudio as exc:
         raise UpstreamError(f"{provider.slug} answered with unusable audio: {exc}", code="provider_error") from None
     return result
+
+
+def _measured(provider: SpeechProvider, request: SpeechRequest) -> Audio:
+    """The provider's audio, counted and timed by outcome: `ok` or our error code (a bounded set)."""
+    started = time.perf_counter()
+    outcome = "ok"
+    try:
+        return synthesize_checked(provider, request)
+    except ApiError as exc:
+        outcome = exc.code
+        raise
+    except Exception:
+        outcome = "internal_error"
+        raise
+    finally:
+        PROVIDER_DURATION.labels(provider.slug).observe(time.perf_counter() - started)
+        PROVIDER_REQUESTS.labels(provider.slug, outcome).inc()

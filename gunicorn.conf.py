@@ -30,6 +30,7 @@ metrics_dir.prepare()  # before the app (and prometheus_client) is imported
 if timeout and _settings.tts.request_timeout_seconds >= timeout:  # gunicorn would kill the worker first
     _fail(f"TTS_REQUEST_TIMEOUT_SECONDS ({_settings.tts.request_timeout_seconds:g}) must be below "
           f"GUNICORN_TIMEOUT ({timeout})")
+loglevel = _settings.log_level.lower()
 # gunicorn's access log would print query strings, which may carry ?api_key=: the app logs requests
 # itself (JSON, path only, with the request id).
 accesslog = None
@@ -38,9 +39,10 @@ errorlog = "-"
 logconfig_dict = gunicorn_logconfig(_settings)
 
 
-def on_starting(server):
-    """Build the app once in the master before forking: a configuration that only fails when used
-    (an unreadable signing key, ...) stops start-up here, and pending migrations run once."""
+def _build_app_once():
+    """Build the app once in the master before forking, before gunicorn prints anything: a configuration
+    that only fails when used (an unreachable database, an unknown default voice, ...) stops start-up
+    here with one line, and pending migrations run once."""
     from app import create_app
 
     try:
@@ -62,6 +64,9 @@ def _start_sip_provisioning(server):
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_ROOT, os.environ.get("PYTHONPATH")]))}
     server.sip_provisioning = subprocess.Popen([sys.executable, "-m", "app.services.sip.provisioning"],
                                                env=environment)
+
+
+_build_app_once()
 
 
 def post_fork(server, worker):

@@ -8,7 +8,10 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from app.errors import ApiError
+from marshmallow import ValidationError
+
+from app.api.speak.schemas import SpeakRequestSchema
+from app.errors import ApiError, validation_message
 from app.services.tts import Pronunciation, SpeechOrder
 
 cache_cli = AppGroup("cache", help="Inspect, clear, prune and warm the synthesis cache.")
@@ -44,9 +47,13 @@ def stats(as_json: bool) -> None:
 
 @cache_cli.command("clear")
 @click.option("--provider", help="Only this provider's entries (e.g. after rotating its key or voices).")
-def clear(provider: str | None) -> None:
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def clear(provider: str | None, yes: bool) -> None:
     """Remove every entry, or one provider's."""
-    entries, size = _services().cache.clear(provider.strip().lower() if provider else None)
+    provider = _known_provider(provider, "--provider") if provider else None
+    if not yes:
+        click.confirm(f"Remove every cached entry{f' of {provider}' if provider else ''}?", abort=True)
+    entries, size = _services().cache.clear(provider)
     click.echo(f"removed {entries} entries ({_size(size)})" + (f" of {provider}" if provider else ""))
 
 
@@ -70,20 +77,27 @@ def warm(prompts: Path, provider, voice_id, model, audio_format, sample_rate) ->
     One prompt per line: plain text, or a JSON object with the fields of POST /speak's flat form
     (text, provider, voice_id, model, audio_format, sample_rate, speaking_rate, voice_settings,
     pronunciations). Blank lines and lines starting with # are skipped."""
+    speech = _services().speech
+    slug = _known_provider(provider, "--provider") if provider else speech.default_provider
+    if not speech.providers[slug].configured:
+        raise click.ClickException(f"{slug} is not configured: set its API key (see the README), or pick "
+                                   "another --provider")
     defaults = {"provider": provider, "voice_id": voice_id, "model": model, "audio_format": audio_format,
                 "sample_rate": sample_rate}
     lines = [(number, line.strip()) for number, line in
              enumerate(prompts.read_text(encoding="utf-8").splitlines(), start=1)
              if line.strip() and not line.lstrip().startswith("#")]
-    speech = _services().speech
     synthesized = cached = 0
     failures: list[str] = []
     with click.progressbar(lines, label="warming", show_pos=True) as bar:
         for number, line in bar:
             try:
                 result = speech.speak(_order(line, defaults))
-            except (ApiError, ValueError, TypeError, KeyError) as exc:
-                failures.append(f"line {number}: {exc.message if isinstance(exc, ApiError) else exc}")
+            except ApiError as exc:
+                failures.append(f"line {number}: {exc.message}")
+                continue
+            except ValueError as exc:
+                failures.append(f"line {number}: {exc}")
                 continue
             cached += result.cached
             synthesized += not result.cached
@@ -95,10 +109,31 @@ def warm(prompts: Path, provider, voice_id, model, audio_format, sample_rate) ->
         raise SystemExit(1)
 
 
+def _known_provider(name: str, option: str) -> str:
+    slug = name.strip().lower()
+    providers = _services().speech.providers
+    if slug not in providers:
+        raise click.BadParameter(f"unknown provider '{name}' (expected one of {', '.join(providers)})",
+                                 param_hint=option)
+    return slug
+
+
+_PROMPT_SCHEMA = SpeakRequestSchema()
+
+
 def _order(line: str, defaults: dict) -> SpeechOrder:
-    fields = json.loads(line) if line.startswith("{") else {"text": line}
-    if not isinstance(fields, dict) or not isinstance(fields.get("text"), str):
-        raise ValueError("a JSON prompt needs a string 'text'")
+    """A prompt line, validated like a POST /speak body: ValueError names what is wrong."""
+    if line.startswith("{"):
+        try:
+            raw = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+    else:
+        raw = {"text": line}
+    try:
+        fields = _PROMPT_SCHEMA.load(raw)
+    except ValidationError as exc:
+        raise ValueError(validation_message(exc.messages)) from None
     values = {name: fields.get(name) if fields.get(name) is not None else default
               for name, default in defaults.items()}
     return SpeechOrder(

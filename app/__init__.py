@@ -72,7 +72,8 @@ def _openapi_config() -> dict:
         "OPENAPI_SWAGGER_UI_URL": "/docs/assets/",
         "API_SPEC_OPTIONS": {
             "info": {"description": "REST surface of a real-time voice platform. When AUTH_REQUIRED=true, "
-                                    "send `Authorization: Bearer <token>` or `?api_key=<token>`."},
+                                    "send `Authorization: Bearer <token>` or `?api_key=<token>`. "
+                                    "Hear it in the [playground](/playground)."},
             "security": [{"bearerAuth": []}, {"apiKeyQuery": []}],
         },
     }

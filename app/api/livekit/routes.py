@@ -31,8 +31,10 @@ def _services():
 @blp.alt_response(500, schema=ErrorSchema,
                   description="LiveKit not configured (`livekit_not_configured`) or failing")
 def issue_token(body):
-    """A participant token for a room. With a tenant, the room is created (or an unowned one claimed)
-    with `metadata.auth_id` = the tenant before the token is minted."""
+    """Mint a participant token for a room.
+
+    With a tenant, the room is created (or an unowned one claimed) with `metadata.auth_id` = the tenant
+    before the token is minted."""
     return _services().livekit.rooms.issue_token(current_tenant(), body["room_name"], body["participant_name"],
                                                  body["participant_identity"])
 
@@ -51,7 +53,9 @@ def list_rooms():
 @blp.alt_response(404, schema=ErrorSchema, description="No such room, or another tenant's (`room_not_found`)")
 @blp.alt_response(500, schema=ErrorSchema, description="LiveKit not configured or failing")
 def room_details(room_name):
-    """One room with its participants. Room names may contain `/` (sent as `%2F`)."""
+    """One room with its participants.
+
+    Room names may contain `/` (sent as `%2F`)."""
     return _services().livekit.rooms.room_details(current_tenant(), room_name)
 
 
@@ -91,8 +95,10 @@ def mute_track(body):
 @blp.alt_response(503, schema=ErrorSchema, description="LiveKit credentials not configured")
 @public
 def livekit_webhook():
-    """LiveKit's event webhook, verified by its signature (no API token). A SIP participant joining is
-    forwarded, signed, to the SIP hook of its host, in the background; a finished room frees its name."""
+    """Receive LiveKit's event webhook, verified by its signature (no API token).
+
+    A SIP participant joining is forwarded, signed, to the SIP hook of its host, in the background; a
+    finished room frees its name."""
     services = _services()
     event = services.livekit.webhooks.verify(request.get_data(cache=True), request.headers.get("Authorization"))
     services.livekit.rooms.observe(event)

@@ -60,7 +60,7 @@ class SipHooksRequestSchema(RequestSchema):
 
 
 class SipHostsRequestSchema(RequestSchema):
-    hosts = fields.List(fields.String(), load_default=list)
+    hosts = fields.List(fields.String(), load_default=list, metadata={"example": ["sip.example.com"]})
 
 
 class SipHooksResponseSchema(Schema):

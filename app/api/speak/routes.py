@@ -18,13 +18,16 @@ _ERRORS = {
     "500": {"description": "Provider failure or missing provider credentials; the message names the provider"},
 }
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
+# Declared one by one, wav first: Swagger UI sends the chosen type as `Accept` and plays audio/* answers.
+_AUDIO_TYPES = ("audio/wav", "audio/mpeg", "audio/ogg", "audio/flac", "audio/basic", "audio/pcm")
+_EXAMPLE = {"text": "Welcome to Sayna", "provider": "local", "voice_id": "gmw/en-US"}  # Accept picks the format
 _SUCCESS_DOC = {"200": {
     "description": "The audio: raw bytes for `Accept: audio/*` or `application/octet-stream` (and for the nested "
                    "form without a preference), JSON with base64 audio for `Accept: application/json` (and for "
                    "the flat form without a preference). Without `audio_format`, a specific audio type in "
                    "`Accept` chooses it.",
-    "content": {"application/json": {"schema": SPEAK_JSON_RESPONSE}, "audio/*": _BINARY,
-                "application/octet-stream": _BINARY},
+    "content": {**{media_type: _BINARY for media_type in _AUDIO_TYPES}, "application/octet-stream": _BINARY,
+                "application/json": {"schema": SPEAK_JSON_RESPONSE}},
     "headers": {name: {"schema": {"type": "string"}}
                 for name in ("x-audio-format", "x-sample-rate", "x-voice-id", "x-provider", "x-cache")},
 }}
@@ -47,7 +50,7 @@ def _respond(prepared: PreparedSpeech, nested: bool):
 
 @blp.route("/speak", methods=["POST"])
 @PreparedRequests.reuse(_respond)
-@blp.arguments(_REQUEST_SCHEMA)
+@blp.arguments(_REQUEST_SCHEMA, example=_EXAMPLE)
 @blp.doc(responses={**_SUCCESS_DOC, **_ERRORS})
 def speak(body):
     """Synthesize text; identical requests are served from the synthesis cache."""

@@ -29,7 +29,8 @@ def test_the_playground_lists_voices_and_speaks_then_hits_the_cache(make_app, se
     page.wait_for_function(f"(el => {AUDIO_PLAYABLE.split('=> ', 1)[1]})(document.querySelector('#player'))")
     assert page.is_hidden("#key-panel") and page.is_hidden("#livekit-panel")
     if os.environ.get("UPDATE_SCREENSHOT") == "1":
-        page.screenshot(path=str(SCREENSHOT), full_page=True)
+        page.set_viewport_size({"width": 900, "height": 600})
+        page.screenshot(path=str(SCREENSHOT))
 
 
 def test_a_bad_key_shows_the_servers_error_message(make_app, serve, page):
@@ -64,12 +65,12 @@ def test_swagger_try_it_out_on_speak_answers_200_and_plays(make_app, serve, page
     page.goto(base + "/docs")
     assert page.evaluate("document.querySelector('link[rel=icon]').href").endswith("/favicon.ico")
     assert requests.get(base + "/favicon.ico", timeout=10).headers["Content-Type"] == "image/png"
-    page.click("#operations-speak-speak")
-    page.click("#operations-speak-speak .try-out__btn")
-    page.click("#operations-speak-speak .execute")
-    status = page.wait_for_selector("#operations-speak-speak .live-responses-table .response-col_status")
+    page.click("#operations-speak-post_speak .opblock-summary")
+    page.click("#operations-speak-post_speak .try-out__btn")
+    page.click("#operations-speak-post_speak .execute")
+    status = page.wait_for_selector("#operations-speak-post_speak .live-responses-table tbody .response-col_status")
     assert status.text_content().strip() == "200"
-    player = page.wait_for_selector("#operations-speak-speak .live-responses-table audio")
+    player = page.wait_for_selector("#operations-speak-post_speak .live-responses-table audio")
     page.wait_for_function(f"(el => {AUDIO_PLAYABLE.split('=> ', 1)[1]})"
-                           "(document.querySelector('#operations-speak-speak .live-responses-table audio'))")
+                           "(document.querySelector('#operations-speak-post_speak .live-responses-table audio'))")
     assert player.eval_on_selector("source", "el => el.src").startswith("blob:")

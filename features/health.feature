@@ -26,8 +26,8 @@ Feature: Health and readiness
       {"status": "ok", "checks": {"database": "ok", "cache": "ok"}}
       """
 
-  Scenario: The server is not ready when its cache directory cannot be written
-    Given the audio cache directory is not writable
+  Scenario: The server is no longer ready when its cache directory stops being writable
+    Given the audio cache directory stops being writable after start-up
     When I GET "/ready"
     Then the response status is 503
     And the response field "status" is "unavailable"

@@ -114,13 +114,18 @@ def test_a_killed_worker_is_replaced_and_no_longer_counted_while_its_requests_st
         assert answered < 500, "only one worker ever answered"
         assert requests.get(base + "/", timeout=10).status_code == 200
         answered += 1
+    survivors = _worker_pids(server.pid)
     victim = min(_workers_with_counters(metrics_dir, server.pid))
     os.kill(victim, signal.SIGKILL)
-    _wait_for(lambda: victim not in _worker_pids(server.pid), "gunicorn did not notice the dead worker", server)
-    _wait_for(lambda: len(_worker_pids(server.pid)) == 2, "gunicorn did not replace the worker", server)
-
+    survivors.discard(victim)
+    replacement = _wait_for(lambda: _worker_pids(server.pid) - survivors - {victim},
+                            "gunicorn did not replace the worker", server).pop()
+    # The replacement has counted itself (its live gauge file exists): from now on a dead worker still
+    # counted would show as 3.
+    _wait_for(lambda: (metrics_dir / f"gauge_livesum_{replacement}.db").exists(), "no gauge file", server)
+    _wait_for(lambda: _value(_scrape(base), "sayna_workers", "sayna_workers") == 2,
+              "sayna_workers did not settle at 2: the dead worker is still counted", server, timeout=10)
     families = _scrape(base)
-    assert _value(families, "sayna_workers", "sayna_workers") == 2  # the dead one's live gauge is gone
     assert _value(families, "sayna_http_requests", "sayna_http_requests_total", route="/") == before + answered
 
 

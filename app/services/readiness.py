@@ -26,11 +26,17 @@ def _check_database(database: Database) -> str:
 
 
 def _check_writable(directory: Path) -> str:
+    problem = writable_problem(directory)
+    return f"error: {problem}" if problem else "ok"
+
+
+def writable_problem(directory: Path) -> str | None:
+    """None when `directory` exists (created if needed) and a file can be written in it; else why not."""
     try:
         directory.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(dir=directory, prefix=".ready-")
         os.close(fd)
         os.unlink(name)
     except OSError as exc:
-        return f"error: {exc.strerror or type(exc).__name__}"
-    return "ok"
+        return exc.strerror or type(exc).__name__
+    return None

@@ -3,37 +3,30 @@ variable instead of failing the first caller: paths writable, database reachable
 voice usable. Each raises SettingsError."""
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from app.db import Database
+from app.services.readiness import writable_problem
 from app.settings import Settings, SettingsError
 
 
 def writable_directories(settings: Settings) -> dict[str, Path]:
-    """Every directory the server writes to, by the variable that names it."""
+    """Every directory the server needs to write to, by the variable that names it. RECORDING_PATH is not
+    one: recordings may sit on a mount that comes and goes, which the recording store answers with 503."""
     directories = {"DATA_DIR": settings.data_dir}
     if settings.cache.enabled:
         directories["CACHE_PATH"] = settings.cache.path
-    if settings.recording.backend == "file" and settings.recording.path is not None:
-        directories["RECORDING_PATH"] = settings.recording.path
     return directories
 
 
 def ensure_writable_directories(settings: Settings) -> None:
     for variable, directory in writable_directories(settings).items():
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-            descriptor, probe = tempfile.mkstemp(dir=directory, prefix=".writable-")
-            os.close(descriptor)
-            os.unlink(probe)
-        except OSError as exc:
-            raise SettingsError(f"{variable}: {directory} is not a writable directory "
-                                f"({exc.strerror or type(exc).__name__})") from None
+        problem = writable_problem(directory)
+        if problem:
+            raise SettingsError(f"{variable}: {directory} is not a writable directory ({problem})")
 
 
 def open_database(url: str) -> Database:

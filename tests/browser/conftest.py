@@ -15,8 +15,10 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--autoplay-policy=no-user-gesture-required"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """One Chromium per module: Playwright's sync API keeps an event loop running in this thread until it
+    stops, which would break later tests that call asyncio.run()."""
     if not CHROMIUM.exists():
         message = f"{CHROMIUM} is missing: run .ci/system-packages"
         if os.environ.get("CI", "").lower() == "true":

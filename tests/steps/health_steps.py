@@ -1,15 +1,17 @@
 from __future__ import annotations
 
 import re
+import shutil
 
 from pytest_bdd import given, parsers, then
 
 
-@given("the audio cache directory is not writable")
+@given("the audio cache directory stops being writable after start-up")
 def cache_not_writable(world):
-    blocker = world.tmp_path / "not-a-directory"
-    blocker.write_text("a file where the cache directory should be")
-    world.set("CACHE_PATH", str(blocker / "cache"))
+    # The server refuses to start without it (tests/test_startup.py): it goes away after start-up.
+    cache = world.app.extensions["services"].settings.cache.path
+    shutil.rmtree(cache)
+    cache.write_text("a file where the cache directory should be")
 
 
 @then(parsers.parse('the response field "{key}" starts with "{prefix}"'))

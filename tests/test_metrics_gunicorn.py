@@ -9,7 +9,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.test_startup import GUNICORN, _env, _free_port
+from tests.serving import GUNICORN, free_port, gunicorn_env
 
 TENANT, SECRET = "tenant-acme-7", "metrics-test-secret-123"
 TEXTS = ("Metrics across workers", "A second prompt")
@@ -51,8 +51,8 @@ def gunicorn(tmp_path, database_url):
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
     (metrics_dir / "counter_999999.db").write_bytes(b"left by a previous run")
-    port = _free_port()
-    env = _env(tmp_path, PORT=str(port), DATABASE_URL=database_url, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
+    port = free_port()
+    env = gunicorn_env(tmp_path, PORT=str(port), DATABASE_URL=database_url, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
                AUTH_REQUIRED="true", AUTH_API_SECRETS_JSON=f'[{{"id": "{TENANT}", "secret": "{SECRET}"}}]',
                LOG_LEVEL="WARNING")
     server = subprocess.Popen(GUNICORN, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

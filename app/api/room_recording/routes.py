@@ -28,10 +28,12 @@ def _recorder():
                                                         "directory LiveKit cannot upload to "
                                                         "(`recording_storage_unsupported`), or storage unavailable")
 def start_recording(body, room_name):
-    """Start recording the room: a LiveKit room-composite egress, audio only, as Ogg, uploaded to the
-    recording storage (S3 or GCS) at `{RECORDING_PREFIX}/{stream_id}/audio.ogg`. With a tenant, the
-    recording belongs to it (`GET /recording/{stream_id}` serves it to that tenant only). Stop it with
-    `DELETE`; the file is complete once the status is `complete`."""
+    """Start recording the room.
+
+    A LiveKit room-composite egress, audio only, as Ogg, uploaded to the recording storage (S3 or GCS)
+    at `{RECORDING_PREFIX}/{stream_id}/audio.ogg`. With a tenant, the recording belongs to it
+    (`GET /recording/{stream_id}` serves it to that tenant only). Stop it with `DELETE`; the file is
+    complete once the status is `complete`."""
     return _recorder().start(current_tenant(), room_name, body.get("stream_id"))
 
 
@@ -50,6 +52,7 @@ def recording_status(room_name):
                                                         "(`recording_not_found`)")
 @blp.alt_response(500, schema=ErrorSchema, description="LiveKit not configured or failing")
 def stop_recording(room_name):
-    """Stop recording the room. LiveKit then finishes the upload: the status moves to `ending`, then
-    `complete`."""
+    """Stop recording the room.
+
+    LiveKit then finishes the upload: the status moves to `ending`, then `complete`."""
     return _recorder().stop(current_tenant(), room_name)

@@ -39,7 +39,7 @@ def _wait_for(predicate, what: str, server, timeout: float = 30):
             result = predicate()
             if result:
                 return result
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # a worker still booting on a busy machine
             pass
         assert server.poll() is None, server.stderr.read().decode()
         assert time.monotonic() < deadline, what
@@ -58,7 +58,7 @@ def gunicorn(tmp_path, database_url):
     server = subprocess.Popen(GUNICORN, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(lambda: requests.get(base + "/", timeout=1).ok, "gunicorn did not start", server)
+        _wait_for(lambda: requests.get(base + "/", timeout=5).ok, "gunicorn did not start", server, timeout=60)
         yield base, metrics_dir, server
     finally:
         server.send_signal(signal.SIGTERM)

@@ -50,6 +50,12 @@ def _build_app_once():
     except SettingsError as exc:
         _fail(str(exc))
     app.extensions["services"].close()
+
+
+_build_app_once()
+
+
+def on_starting(server):
     _start_sip_provisioning(server)
 
 
@@ -64,9 +70,6 @@ def _start_sip_provisioning(server):
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_ROOT, os.environ.get("PYTHONPATH")]))}
     server.sip_provisioning = subprocess.Popen([sys.executable, "-m", "app.services.sip.provisioning"],
                                                env=environment)
-
-
-_build_app_once()
 
 
 def post_fork(server, worker):

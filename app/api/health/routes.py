@@ -22,8 +22,10 @@ def health():
 @blp.response(200, ReadinessSchema)
 @public
 def ready():
-    """Readiness: the database answers, the cache directory is writable and, with inbound SIP
-    configured, its LiveKit trunk and dispatch rule are provisioned."""
+    """Readiness: the database, the cache directory and SIP provisioning.
+
+    Ready when the database answers, the cache directory is writable and, with inbound SIP configured,
+    its LiveKit trunk and dispatch rule are provisioned."""
     services = current_app.extensions["services"]
     status = services.sip_provisioning
     checks = check_readiness(services.database, services.settings.cache.path, status.check if status else None)

@@ -117,6 +117,16 @@ class TTSSettings:
     deepgram_base_url: str = "https://api.deepgram.com"
     elevenlabs_api_key: str | None = field(default=None, repr=False)
     elevenlabs_base_url: str = "https://api.elevenlabs.io"
+    # a file path or inline JSON text; a path is read when used, so a mounted secret can be rotated
+    google_credentials: str | None = field(default=None, repr=False)
+    google_base_url: str = "https://texttospeech.googleapis.com"
+    azure_speech_subscription_key: str | None = field(default=None, repr=False)
+    azure_speech_region: str = "eastus"
+    azure_speech_base_url: str = "https://{region}.tts.speech.microsoft.com"  # {region} is filled in per call
+    cartesia_api_key: str | None = field(default=None, repr=False)
+    cartesia_base_url: str = "https://api.cartesia.ai"
+    openai_api_key: str | None = field(default=None, repr=False)
+    openai_base_url: str = "https://api.openai.com/v1"
     connect_timeout_seconds: float = 5.0
     request_timeout_seconds: float = 30.0  # one synthesis, every attempt and the body included
     max_retries: int = 2
@@ -227,6 +237,16 @@ def _read(env: _MappingEnv) -> Settings:
             deepgram_base_url=env.str("DEEPGRAM_BASE_URL", "https://api.deepgram.com").rstrip("/"),
             elevenlabs_api_key=env.str("ELEVENLABS_API_KEY", None),
             elevenlabs_base_url=env.str("ELEVENLABS_BASE_URL", "https://api.elevenlabs.io").rstrip("/"),
+            google_credentials=_google_credentials(env),
+            google_base_url=env.str("GOOGLE_TTS_BASE_URL", "https://texttospeech.googleapis.com").rstrip("/"),
+            azure_speech_subscription_key=env.str("AZURE_SPEECH_SUBSCRIPTION_KEY", None),
+            azure_speech_region=env.str("AZURE_SPEECH_REGION", "eastus").strip(),
+            azure_speech_base_url=env.str("AZURE_SPEECH_BASE_URL",
+                                          "https://{region}.tts.speech.microsoft.com").rstrip("/"),
+            cartesia_api_key=env.str("CARTESIA_API_KEY", None),
+            cartesia_base_url=env.str("CARTESIA_BASE_URL", "https://api.cartesia.ai").rstrip("/"),
+            openai_api_key=env.str("OPENAI_API_KEY", None),
+            openai_base_url=env.str("OPENAI_BASE_URL", "https://api.openai.com/v1").rstrip("/"),
             connect_timeout_seconds=_positive(env, "TTS_CONNECT_TIMEOUT_SECONDS", 5.0),
             request_timeout_seconds=_positive(env, "TTS_REQUEST_TIMEOUT_SECONDS", 30.0),
             max_retries=env.int("TTS_MAX_RETRIES", 2),
@@ -249,6 +269,20 @@ def _read(env: _MappingEnv) -> Settings:
     if settings.tts.max_retries < 0:
         raise SettingsError("TTS_MAX_RETRIES must be 0 or more")
     return settings
+
+
+def _google_credentials(env: _MappingEnv) -> str | None:
+    """Inline JSON is checked now; a file path when it is used (upstream's behaviour, and a rotated
+    secret needs no restart)."""
+    value = env.str("GOOGLE_APPLICATION_CREDENTIALS", None)
+    if value and value.lstrip().startswith("{"):
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise SettingsError(f"GOOGLE_APPLICATION_CREDENTIALS is not valid JSON: {exc.msg}") from None
+        if not isinstance(parsed, dict):
+            raise SettingsError("GOOGLE_APPLICATION_CREDENTIALS must be a JSON object or a file path")
+    return value.strip() if value else None
 
 
 def _port(env: _MappingEnv) -> int:

@@ -102,11 +102,21 @@ def test_deepgram_gives_up_after_the_retries(deepgram):
     assert len(deepgram.fake.speak_calls) == 3
 
 
-def test_deepgram_refusing_the_key_never_echoes_it(deepgram):
-    with pytest.raises(UpstreamError) as caught:
-        deepgram.synthesize(_request(deepgram, api_key="dg-other-key-999"))
+def test_deepgram_refusing_the_request_key_is_the_callers_400_and_never_echoes_it(deepgram):
+    with pytest.raises(BadRequest) as caught:
+        deepgram.synthesize(_request(deepgram, auth={"api_key": "dg-other-key-999"}))
     assert caught.value.code == "provider_auth_failed"
     assert "Invalid credentials" in caught.value.message and "dg-other-key-999" not in caught.value.message
+
+
+def test_deepgram_refusing_the_server_key_is_our_500(servers):
+    fakes, urls = servers
+    fakes["deepgram"] = FakeDeepgram(api_key="dg-key")
+    provider = DeepgramProvider(TTSSettings(deepgram_api_key="dg-revoked", deepgram_base_url=urls["deepgram"]))
+    with pytest.raises(UpstreamError) as caught:
+        provider.synthesize(_request(provider))
+    provider.close()
+    assert caught.value.code == "provider_auth_failed" and caught.value.status == 500
 
 
 def test_deepgram_without_a_key_is_not_configured():

@@ -55,7 +55,7 @@ def test_the_second_identical_order_is_a_hit(speech):
     (SpeechOrder(text="Hi", audio_format="ogg", sample_rate=44_100), "unsupported_audio_format"),
     (SpeechOrder(text="x" * 5_001), "text_too_long"),
     (SpeechOrder(text="Hi", speaking_rate=3.0), "unsupported_speaking_rate"),
-    (SpeechOrder(text="Hi", provider="deepgram", speaking_rate=0.5), "unsupported_speaking_rate"),
+    (SpeechOrder(text="Hi", provider="deepgram", speaking_rate=0.5, auth={"api_key": "k"}), "unsupported_speaking_rate"),
 ])
 def test_bad_orders(speech, order, code):
     with pytest.raises(BadRequest) as caught:
@@ -70,7 +70,7 @@ BASE = SpeechRequest(text="Hello", provider="deepgram", voice_id="aura-2-thalia-
 @pytest.mark.parametrize("change", [
     {"text": "Hello!"}, {"provider": "elevenlabs"}, {"voice_id": "aura-2-zeus-en"}, {"model": "aura-2-zeus-en"},
     {"audio_format": "mp3"}, {"sample_rate": 16_000}, {"speaking_rate": 1.1}, {"voice_settings": {"stability": 0.5}},
-    {"api_key": "tenant-own-key"},
+    {"auth": {"api_key": "tenant-own-key"}},
 ])
 def test_every_field_that_changes_the_audio_changes_the_key(change):
     assert synthesis_key(dataclasses.replace(BASE, **change)) != synthesis_key(BASE)

@@ -76,7 +76,7 @@ def _order(body: dict, accepted_format: str | None) -> SpeechOrder:
         speaking_rate=pick("speaking_rate"), voice_settings=pick("voice_settings"),
         pronunciations=tuple(Pronunciation(p["word"], p["pronunciation"])
                              for p in (config.get("pronunciations") or body.get("pronunciations") or [])),
-        api_key=auth.get("api_key"),
+        auth=auth,
         connect_timeout=config.get("connection_timeout"), request_timeout=config.get("request_timeout"),
     )
 

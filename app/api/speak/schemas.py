@@ -13,12 +13,9 @@ class PronunciationSchema(RequestSchema):
     pronunciation = fields.String(required=True, metadata={"example": "A P I"})
 
 
-class ProviderAuthSchema(RequestSchema):
-    api_key = fields.String(validate=not_blank, metadata={"description": "This request's own provider key"})
-
-
 class TTSConfigSchema(RequestSchema):
-    provider = fields.String(metadata={"description": "local, deepgram or elevenlabs (default: "
+    provider = fields.String(metadata={"description": "local, deepgram, elevenlabs, google, azure (or "
+                                                      "microsoft-azure), cartesia or openai (default: "
                                                       "TTS_DEFAULT_PROVIDER)", "example": "local"})
     model = fields.String(metadata={"description": "Provider model; may be empty", "example": ""})
     voice_id = fields.String(metadata={"description": "A voice id from GET /voices", "example": "gmw/en-US"})
@@ -32,8 +29,12 @@ class TTSConfigSchema(RequestSchema):
                                    metadata={"description": "Seconds to wait for the provider's answer"})
     pronunciations = fields.List(fields.Nested(PronunciationSchema), load_default=list,
                                  metadata={"description": "Words rewritten, in order, before synthesis"})
-    auth = fields.Nested(ProviderAuthSchema, metadata={"description": "Provider credentials for this request "
-                                                                      "instead of the server's"})
+    # Checked against the provider's own rules by the speech service (the keys depend on the provider).
+    auth = fields.Dict(keys=fields.String(), metadata={
+        "description": "This request's provider credentials instead of the server's: `{api_key}` (deepgram, "
+                       "elevenlabs, cartesia, openai), `{credentials}` (google: a file path, JSON text or a JSON "
+                       "object), `{api_key, region}` (azure). `{}` or null: the server's own",
+        "example": {"api_key": "..."}})
     voice_settings = fields.Dict(keys=fields.String(),
                                  metadata={"description": "Provider-specific voice settings"})
 
@@ -41,7 +42,8 @@ class TTSConfigSchema(RequestSchema):
 class SpeakRequestSchema(RequestSchema):
     """The flat form (REST guide) or the nested `tts_config` form (official SDKs); the nested one wins
     where both give a field."""
-    text = fields.String(required=True, validate=not_blank, metadata={"example": "Welcome to Sayna"})
+    # blank text is refused by the speech service, with upstream's message
+    text = fields.String(required=True, metadata={"example": "Welcome to Sayna"})
     provider = fields.String(metadata={"example": "local"})
     voice_id = fields.String(metadata={"example": "gmw/en-US"})
     model = fields.String()

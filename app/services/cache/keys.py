@@ -11,8 +11,8 @@ _VERSION = 1  # bump when the derivation changes, so old entries are simply neve
 
 def synthesis_key(request: SpeechRequest) -> str:
     """sha256 hex over the text (after pronunciations) and provider, model, voice, format, rate, speaking
-    rate and voice settings. Timeouts do not change the audio and are left out. A per-request provider
-    key is part of it (hashed), so a tenant's private voices are never served under another key."""
+    rate and voice settings. Timeouts do not change the audio and are left out. Per-request provider
+    credentials are part of it (hashed), so a tenant's private voices are never served under another key."""
     material = {
         "v": _VERSION,
         "text": request.text,
@@ -23,7 +23,13 @@ def synthesis_key(request: SpeechRequest) -> str:
         "rate": request.sample_rate,
         "speed": f"{request.speaking_rate:.3f}",
         "settings": request.voice_settings,
-        "credentials": hashlib.sha256(request.api_key.encode()).hexdigest() if request.api_key else None,
+        "credentials": _fingerprint(request.auth) if request.auth else None,
     }
     canonical = json.dumps(material, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _fingerprint(auth: dict) -> str:
+    """A hash of the credentials, independent of key order (a Google credentials object arrives in any order)."""
+    canonical = json.dumps(auth, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

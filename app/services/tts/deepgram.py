@@ -31,6 +31,7 @@ class DeepgramProvider(SpeechProvider):
     max_text_chars = 2_000  # Aura's documented limit
     default_voice = "aura-2-thalia-en"
     min_speaking_rate, max_speaking_rate = 0.7, 1.5
+    missing_server_auth = "Deepgram API key not configured in server environment (DEEPGRAM_API_KEY)"
 
     def __init__(self, settings: TTSSettings):
         self.api_key = settings.deepgram_api_key
@@ -57,7 +58,7 @@ class DeepgramProvider(SpeechProvider):
                                      connect_timeout=request.connect_timeout, request_timeout=request.request_timeout,
                                      expect_audio=True)
         if response.status_code != 200:
-            raise provider_error("deepgram", response, _error_detail(response))
+            raise provider_error("deepgram", response, _error_detail(response), per_request=bool(request.auth))
         if native:
             return audio.measured(response.content, request.audio_format, request.sample_rate)
         return audio.from_pcm(response.content, int(params["sample_rate"]), request.audio_format, request.sample_rate)

@@ -35,6 +35,7 @@ class ElevenLabsProvider(SpeechProvider):
     default_voice = "21m00Tcm4TlvDq8ikWAM"  # Rachel, a premade voice every account has
     default_model = "eleven_multilingual_v2"
     min_speaking_rate, max_speaking_rate = 0.7, 1.2
+    missing_server_auth = "ElevenLabs API key not configured in server environment (ELEVENLABS_API_KEY)"
 
     def __init__(self, settings: TTSSettings):
         self.api_key = settings.elevenlabs_api_key
@@ -71,7 +72,7 @@ class ElevenLabsProvider(SpeechProvider):
             json=body, headers={"xi-api-key": key, "Content-Type": "application/json"},
             connect_timeout=request.connect_timeout, request_timeout=request.request_timeout, expect_audio=True)
         if response.status_code != 200:
-            raise provider_error("elevenlabs", response, _error_detail(response))
+            raise provider_error("elevenlabs", response, _error_detail(response), per_request=bool(request.auth))
         if source_rate is None:
             return audio.measured(response.content, request.audio_format, request.sample_rate)
         return audio.from_pcm(response.content, source_rate, request.audio_format, request.sample_rate)

@@ -59,7 +59,7 @@ class ProviderHttp:
         return cls(name, base_url, connect_timeout=settings.connect_timeout_seconds,
                    deadline=settings.request_timeout_seconds, max_retries=settings.max_retries)
 
-    def request(self, method: str, path: str, *, headers: dict[str, str], params=None, json=None,
+    def request(self, method: str, path: str, *, headers: dict[str, str], params=None, json=None, data=None,
                 connect_timeout: float | None = None, request_timeout: float | None = None,
                 expect_audio: bool = False) -> requests.Response:
         """The provider's answer, its body read in full within the deadline; 429/5xx and connection failures
@@ -76,7 +76,7 @@ class ProviderHttp:
             if left <= 0:
                 raise self._timeout(budget)
             try:
-                response = self.session.request(method, url, headers=headers, params=params, json=json,
+                response = self.session.request(method, url, headers=headers, params=params, json=json, data=data,
                                                 timeout=(min(connect, left), left), stream=True)
                 try:
                     _read_body(response, ends)

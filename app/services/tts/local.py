@@ -23,6 +23,7 @@ class LocalProvider(SpeechProvider):
     # espeak accepts 80-450 words per minute, i.e. about 0.46x to 2.6x its normal 175
     min_speaking_rate = 0.5
     max_speaking_rate = 2.5
+    auth_fields = ()  # offline: no credentials at all
 
     def __init__(self, default_voice: str):
         self.default_voice = default_voice

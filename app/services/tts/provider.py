@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from typing import Any
 
 from app.errors import ApiError, BadRequest, NotConfigured
@@ -20,6 +21,10 @@ class SpeechProvider(ABC):
     # speaking_rate bounds the provider accepts (1.0 = normal)
     min_speaking_rate: float = 0.25
     max_speaking_rate: float = 4.0
+    # The keys a request's `tts_config.auth` carries for this provider, all required (upstream's rules).
+    auth_fields: tuple[str, ...] = ("api_key",)
+    # Why the server's own credentials are missing, in upstream's words, naming our variable.
+    missing_server_auth: str = "credentials not configured in server environment"
 
     @property
     def configured(self) -> bool:
@@ -28,6 +33,28 @@ class SpeechProvider(ABC):
     def resolve_voice(self, voice_id: str | None, model: str | None) -> tuple[str, str]:
         """The (voice, model) actually used when the caller leaves them out."""
         return voice_id or self.default_voice, model or self.default_model
+
+    def check_auth(self, auth: Mapping[str, Any]) -> None:
+        """A request's own credentials are complete and well typed; without any, the server's must be set.
+        Messages are upstream's (its tests pin them)."""
+        if not auth:
+            if not self.configured:
+                raise self.missing_credentials()
+            return
+        unknown = sorted(set(auth) - set(self.auth_fields))
+        if unknown:
+            raise self.invalid_auth(f"Unsupported auth field(s) for provider {self.slug}: {', '.join(unknown)}")
+        for name in self.auth_fields:
+            self.check_auth_field(name, auth.get(name))
+
+    def check_auth_field(self, name: str, value: Any) -> None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise self.invalid_auth(f"Auth field '{name}' is required for provider {self.slug}")
+        if not isinstance(value, str):
+            raise self.invalid_auth(f"Auth field '{name}' must be a string for provider {self.slug}")
+
+    def invalid_auth(self, detail: str) -> ApiError:
+        return BadRequest(f"Invalid auth input for provider {self.slug}: {detail}", code="invalid_provider_auth")
 
     def check(self, request: SpeechRequest) -> None:
         """Raise BadRequest for settings this provider cannot honour (before any cache lookup)."""
@@ -51,7 +78,7 @@ class SpeechProvider(ABC):
         pass
 
     def missing_credentials(self) -> ApiError:
-        return NotConfigured(f"{self.slug}: missing credentials (set the provider's API key)",
+        return NotConfigured(f"Missing server auth for provider {self.slug}: {self.missing_server_auth}",
                              code="provider_not_configured")
 
 

@@ -23,7 +23,8 @@ class SpeechOrder:
     speaking_rate: float | None = None
     voice_settings: dict[str, Any] | None = None
     pronunciations: tuple[Pronunciation, ...] = ()
-    api_key: str | None = field(default=None, repr=False)  # per-request provider credentials
+    # per-request provider credentials (`tts_config.auth`); empty: the server's own
+    auth: dict[str, Any] = field(default_factory=dict, repr=False)
     connect_timeout: float | None = None
     request_timeout: float | None = None
 
@@ -39,9 +40,15 @@ class SpeechRequest:
     sample_rate: int
     speaking_rate: float = 1.0
     voice_settings: dict[str, Any] = field(default_factory=dict)
-    api_key: str | None = field(default=None, repr=False)
+    auth: dict[str, Any] = field(default_factory=dict, repr=False)
     connect_timeout: float | None = None
     request_timeout: float | None = None
+
+    @property
+    def api_key(self) -> str | None:
+        """The request's own API key, for the providers whose credentials are one key."""
+        value = self.auth.get("api_key")
+        return value if isinstance(value, str) else None
 
 
 def apply_pronunciations(text: str, pronunciations: tuple[Pronunciation, ...]) -> str:

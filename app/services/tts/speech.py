@@ -12,6 +12,7 @@ from app.services.metrics.instruments import PROVIDER_DURATION, PROVIDER_REQUEST
 from app.services.tts import audio
 from app.services.tts.audio import Audio, BrokenAudio, UnsupportedAudio
 from app.services.tts.provider import SpeechProvider
+from app.services.tts.registry import canonical_slug
 from app.services.tts.request import SpeechOrder, SpeechRequest, apply_pronunciations
 
 
@@ -40,12 +41,13 @@ class SpeechService:
     def resolve(self, order: SpeechOrder) -> tuple[SpeechProvider, SpeechRequest]:
         """The provider and the fully resolved request, or BadRequest naming what is wrong."""
         if not order.text or not order.text.strip():
-            raise BadRequest("text cannot be empty", code="empty_text")
-        slug = (order.provider or self.default_provider).strip().lower()
+            raise BadRequest("Text cannot be empty", code="empty_text")
+        slug = canonical_slug(order.provider or self.default_provider)
         provider = self.providers.get(slug)
         if provider is None:
-            raise BadRequest(f"unsupported provider '{slug}' (expected one of {', '.join(self.providers)})",
+            raise BadRequest(f"Unsupported provider: {slug} (expected one of {', '.join(self.providers)})",
                              code="unsupported_provider")
+        provider.check_auth(order.auth)
         try:
             audio_format = audio.canonical_format(order.audio_format or audio.DEFAULT_FORMAT)
             sample_rate = order.sample_rate or audio.default_rate(audio_format)
@@ -57,7 +59,7 @@ class SpeechService:
             text=apply_pronunciations(order.text, order.pronunciations),
             provider=slug, voice_id=voice_id, model=model, audio_format=audio_format, sample_rate=sample_rate,
             speaking_rate=1.0 if order.speaking_rate is None else float(order.speaking_rate),
-            voice_settings=dict(order.voice_settings or {}), api_key=order.api_key,
+            voice_settings=dict(order.voice_settings or {}), auth=dict(order.auth),
             connect_timeout=order.connect_timeout, request_timeout=order.request_timeout,
         )
         provider.check(request)

@@ -120,6 +120,7 @@ class TTSSettings:
     # a file path or inline JSON text; a path is read when used, so a mounted secret can be rotated
     google_credentials: str | None = field(default=None, repr=False)
     google_base_url: str = "https://texttospeech.googleapis.com"
+    google_token_uri: str = "https://oauth2.googleapis.com/token"  # for credentials a request brings
     azure_speech_subscription_key: str | None = field(default=None, repr=False)
     azure_speech_region: str = "eastus"
     azure_speech_base_url: str = "https://{region}.tts.speech.microsoft.com"  # {region} is filled in per call
@@ -239,6 +240,7 @@ def _read(env: _MappingEnv) -> Settings:
             elevenlabs_base_url=env.str("ELEVENLABS_BASE_URL", "https://api.elevenlabs.io").rstrip("/"),
             google_credentials=_google_credentials(env),
             google_base_url=env.str("GOOGLE_TTS_BASE_URL", "https://texttospeech.googleapis.com").rstrip("/"),
+            google_token_uri=env.str("GOOGLE_TOKEN_URI", "https://oauth2.googleapis.com/token"),
             azure_speech_subscription_key=env.str("AZURE_SPEECH_SUBSCRIPTION_KEY", None),
             azure_speech_region=env.str("AZURE_SPEECH_REGION", "eastus").strip(),
             azure_speech_base_url=env.str("AZURE_SPEECH_BASE_URL",

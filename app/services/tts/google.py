@@ -1,9 +1,12 @@
 """`google`: Cloud Text-to-Speech v1 REST (`POST /v1/text:synthesize`) and its catalog (`GET /v1/voices`).
 
 Credentials are a service-account or authorized-user JSON (a file path, JSON text, or, from a request, a
-JSON object). google-auth turns them into an OAuth2 access token at the credentials' own `token_uri`,
-keeps it and refreshes it before it expires. Ambient cloud credentials (ADC) are never used: without
-GOOGLE_APPLICATION_CREDENTIALS or a request's credentials, google is simply not configured.
+JSON object). google-auth turns them into an OAuth2 access token, keeps it and refreshes it before it
+expires. The server's credentials get their token at their own `token_uri`; a request's credentials at
+GOOGLE_TOKEN_URI (Google's endpoint by default), never at a URL the caller chose: otherwise any caller
+could make the server post to, and echo, an address of their choosing (google-auth ignores the
+token_uri of authorized-user credentials for the same reason). Ambient cloud credentials (ADC) are never
+used: without GOOGLE_APPLICATION_CREDENTIALS or a request's credentials, google is not configured.
 
 LINEAR16, MULAW and ALAW answers carry a WAV header (Google's docs): it is kept for `wav` and stripped
 for the raw formats, as upstream strips it.
@@ -66,7 +69,8 @@ class GoogleProvider(SpeechProvider):
                                  connect_timeout=settings.connect_timeout_seconds,
                                  read_timeout=settings.request_timeout_seconds, max_retries=settings.max_retries)
         self._tokens = _TokenSource(self.http.session, (settings.connect_timeout_seconds,
-                                                        settings.request_timeout_seconds))
+                                                        settings.request_timeout_seconds),
+                                    request_token_uri=settings.google_token_uri)
 
     @property
     def configured(self) -> bool:
@@ -120,7 +124,7 @@ class GoogleProvider(SpeechProvider):
         if not source:
             raise self.missing_credentials()
         try:
-            return self._tokens.headers(source)
+            return self._tokens.headers(source, per_request)
         except _Unusable as exc:
             raise invalid_credentials(str(exc), per_request=per_request) from None
         except google.auth.exceptions.RefreshError as exc:
@@ -137,34 +141,34 @@ class _TokenSource:
     """google-auth credentials per source (the server's file, its inline JSON, or a request's value),
     each keeping its access token until shortly before it expires."""
 
-    def __init__(self, session: requests.Session, timeout: tuple[float, float]):
+    def __init__(self, session: requests.Session, timeout: tuple[float, float], *, request_token_uri: str):
         self._transport = _TimedRequest(session, timeout)
+        self._request_token_uri = request_token_uri
         self._by_value: OrderedDict[str, _Credentials] = OrderedDict()
         self._lock = threading.Lock()
 
-    def headers(self, source: str | dict) -> dict[str, str]:
-        credentials = self._credentials(source)
+    def headers(self, source: str | dict, per_request: bool) -> dict[str, str]:
+        credentials = self._credentials(source, per_request)
         headers: dict[str, str] = {"Content-Type": "application/json"}
         with credentials.lock:  # one refresh at a time per credentials; others reuse its token
             credentials.value.before_request(self._transport, "POST", "", headers)
         return headers
 
-    def _credentials(self, source: str | dict) -> "_Credentials":
+    def _credentials(self, source: str | dict, per_request: bool) -> "_Credentials":
         if isinstance(source, str) and not source.lstrip().startswith("{"):
-            key = ("file", source, _file_signature(source))  # a rewritten file is read again
+            key = ("file", per_request, source, _file_signature(source))  # a rewritten file is read again
         else:
-            key = ("value", json.dumps(source, sort_keys=True) if isinstance(source, dict) else source)
-        with self._lock:
+            key = ("value", per_request, json.dumps(source, sort_keys=True) if isinstance(source, dict) else source)
+        with self._lock:  # loading is quick (no network): under the lock, so each source has one token
             cached = self._by_value.get(str(key))
             if cached is not None:
                 self._by_value.move_to_end(str(key))
                 return cached
-        loaded = _Credentials(_load(source))
-        with self._lock:
-            self._by_value[str(key)] = loaded
+            loaded = self._by_value[str(key)] = _Credentials(
+                _load(source, self._request_token_uri if per_request else None))
             while len(self._by_value) > _MAX_REQUEST_CREDENTIALS:
                 self._by_value.popitem(last=False)
-        return loaded
+            return loaded
 
 
 class _Credentials:
@@ -192,12 +196,14 @@ def _file_signature(path: str) -> tuple[int, int] | None:
     return stat.st_mtime_ns, stat.st_size
 
 
-def _load(source: str | dict):
+def _load(source: str | dict, token_uri: str | None):
+    """google-auth credentials; `token_uri` replaces the one the credentials name (request credentials)."""
     info = _info(source)
     kind = info.get("type")
     try:
         if kind == "service_account":
-            return service_account.Credentials.from_service_account_info(info, scopes=[_SCOPE])
+            account = service_account.Credentials.from_service_account_info(info, scopes=[_SCOPE])
+            return account.with_token_uri(token_uri) if token_uri else account
         if kind == "authorized_user":
             # Google bills calls made with a user's credentials to a quota project: it must be named.
             project = info.get("quota_project_id") or info.get("project_id")
@@ -205,6 +211,8 @@ def _load(source: str | dict):
                 raise _Unusable("Failed to extract project_id from Google credentials: authorized_user "
                                 "credentials need a quota_project_id or project_id")
             user = user_credentials.Credentials.from_authorized_user_info(info, scopes=[_SCOPE])
+            if token_uri or info.get("token_uri"):
+                user = user.with_token_uri(token_uri or info["token_uri"])
             return user.with_quota_project(project)
     except ValueError as exc:
         detail = str(exc) if "missing fields" in str(exc) else "the private key or fields cannot be read"

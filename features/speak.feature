@@ -1,6 +1,7 @@
 Feature: Speak
   POST /speak turns text into audio. Out of the box it uses the built-in offline voice, which needs no
-  key; Deepgram and ElevenLabs speak when their keys are configured. The request comes in two forms: the
+  key; Deepgram, ElevenLabs, Google, Azure, Cartesia and OpenAI speak when their credentials are
+  configured on the server or brought by the request itself. The request comes in two forms: the
   flat form of the REST guide ("text", "provider", "voice_id", ...) and the nested form the official SDKs
   send ("text" plus "tts_config"). The answer is JSON with base64 audio, or the audio itself, as the client
   asks through its Accept header. Identical requests are synthesized once and then served from the cache.
@@ -194,14 +195,14 @@ Feature: Speak
         <body>
         """
       Then the response status is 400
-      And the error message contains "text"
+      And the error message contains "<message>"
 
       Examples:
-        | body                                                            |
-        | {"text": ""}                                                    |
-        | {"text": "   "}                                                 |
-        | {"provider": "local"}                                           |
-        | {"text": "  ", "tts_config": {"provider": "local", "model": ""}}  |
+        | body                                                             | message                                  |
+        | {"text": ""}                                                     | Text cannot be empty                     |
+        | {"text": "   "}                                                  | Text cannot be empty                     |
+        | {"provider": "local"}                                            | text: Missing data for required field.   |
+        | {"text": "  ", "tts_config": {"provider": "local", "model": ""}} | Text cannot be empty                     |
 
     Scenario: An unknown provider is refused
       Given the server runs on its embedded defaults
@@ -211,6 +212,7 @@ Feature: Speak
         """
       Then the response status is 400
       And the error code is "unsupported_provider"
+      And the error message contains "Unsupported provider: acme-voices"
 
     Scenario Outline: A format or sample rate that cannot be delivered is refused
       Given the server runs on its embedded defaults
@@ -248,6 +250,132 @@ Feature: Speak
       And the error code is "provider_rejected_request"
       And the error message contains "No such model"
 
+  Rule: Every provider speaks every format, at the rate asked for
+
+    Scenario Outline: A provider delivers a format
+      Given the provider "<provider>" is available
+      When I ask "<provider>" to speak "Your call is important to us" as "<format>" at <rate> Hz
+      Then I receive "<format>" audio at <rate> Hz
+      And the response header "x-provider" is "<provider>"
+
+      Examples:
+        | provider   | format   | rate  |
+        | local      | linear16 | 16000 |
+        | local      | wav      | 24000 |
+        | local      | mp3      | 44100 |
+        | local      | ogg      | 48000 |
+        | local      | mulaw    | 8000  |
+        | local      | flac     | 22050 |
+        | deepgram   | linear16 | 16000 |
+        | deepgram   | wav      | 24000 |
+        | deepgram   | mp3      | 44100 |
+        | deepgram   | ogg      | 48000 |
+        | deepgram   | mulaw    | 8000  |
+        | deepgram   | flac     | 22050 |
+        | elevenlabs | linear16 | 16000 |
+        | elevenlabs | wav      | 24000 |
+        | elevenlabs | mp3      | 44100 |
+        | elevenlabs | ogg      | 48000 |
+        | elevenlabs | mulaw    | 8000  |
+        | elevenlabs | flac     | 22050 |
+        | google     | linear16 | 16000 |
+        | google     | wav      | 24000 |
+        | google     | mp3      | 44100 |
+        | google     | ogg      | 48000 |
+        | google     | mulaw    | 8000  |
+        | google     | flac     | 22050 |
+        | azure      | linear16 | 32000 |
+        | azure      | wav      | 24000 |
+        | azure      | mp3      | 44100 |
+        | azure      | ogg      | 48000 |
+        | azure      | mulaw    | 8000  |
+        | azure      | flac     | 22050 |
+        | cartesia   | linear16 | 16000 |
+        | cartesia   | wav      | 24000 |
+        | cartesia   | mp3      | 44100 |
+        | cartesia   | ogg      | 48000 |
+        | cartesia   | mulaw    | 8000  |
+        | cartesia   | flac     | 22050 |
+        | openai     | linear16 | 24000 |
+        | openai     | wav      | 16000 |
+        | openai     | mp3      | 24000 |
+        | openai     | ogg      | 48000 |
+        | openai     | mulaw    | 8000  |
+        | openai     | flac     | 24000 |
+
+    Scenario: Azure is also called by its upstream name
+      Given Azure is available
+      When I ask "microsoft-azure" to speak "Hello" as "wav" at 16000 Hz
+      Then I receive "wav" audio at 16000 Hz
+      And the response header "x-provider" is "azure"
+
+  Rule: A request may bring its own provider credentials, checked as the upstream server checks them
+
+    Scenario: A request's own key and region are used instead of the server's
+      Given Azure is available
+      And Azure also accepts the key "tenant-key-1" in the region "eastus"
+      When I ask "azure" to speak "Hello" with the credentials {"api_key": "tenant-key-1", "region": "eastus"}
+      Then the response status is 200
+      And Azure was called in the region "eastus" with the key "tenant-key-1"
+
+    Scenario: Empty credentials mean the server's own
+      Given Deepgram is available
+      When I ask "deepgram" to speak "Hello" with the credentials {}
+      Then the response status is 200
+      And Deepgram was called with the key "dg-test-key"
+
+    Scenario Outline: Credentials that do not fit the provider are refused before any call
+      Given every provider is available
+      When I ask "<provider>" to speak "Hello" with the credentials <auth>
+      Then the response status is 400
+      And the error code is "invalid_provider_auth"
+      And the error message contains "<message>"
+      And no provider was called
+
+      Examples:
+        | provider   | auth                                   | message                                                          |
+        | deepgram   | {"api_key": "k", "token": "t"}         | Unsupported auth field(s) for provider deepgram: token           |
+        | elevenlabs | {"key": "k"}                           | Unsupported auth field(s) for provider elevenlabs: key           |
+        | cartesia   | {"api_key": 42}                        | Auth field 'api_key' must be a string for provider cartesia      |
+        | openai     | {"api_key": ""}                        | Auth field 'api_key' is required for provider openai             |
+        | azure      | {"api_key": "k"}                       | Auth field 'region' is required for provider azure               |
+        | azure      | {"api_key": "k", "region": "a.b/c"}    | Auth field 'region' must be an Azure region name                 |
+        | google     | {"credentials": ""}                    | Auth field 'credentials' is required for provider google         |
+        | google     | {"credentials": 7}                     | Auth field 'credentials' must be a string or JSON object         |
+        | google     | {"api_key": "k"}                       | Unsupported auth field(s) for provider google: api_key           |
+        | google     | {"credentials": "/no/such/creds.json"} | Credential file not found: /no/such/creds.json                   |
+        | local      | {"api_key": "k"}                       | Unsupported auth field(s) for provider local: api_key            |
+
+    Scenario Outline: Credentials the provider refuses are the caller's error, never echoed
+      Given the provider "<provider>" is available
+      When I ask "<provider>" to speak "Hello" with the credentials <auth>
+      Then the response status is 400
+      And the error code is "provider_auth_failed"
+      And the error message does not contain "<secret>"
+
+      Examples:
+        | provider   | auth                                               | secret              |
+        | deepgram   | {"api_key": "dg-tenant-wrong-1"}                   | dg-tenant-wrong-1   |
+        | elevenlabs | {"api_key": "el-tenant-wrong-2"}                   | el-tenant-wrong-2   |
+        | azure      | {"api_key": "az-tenant-wrong-3", "region": "eastus"} | az-tenant-wrong-3 |
+        | cartesia   | {"api_key": "ca-tenant-wrong-4"}                   | ca-tenant-wrong-4   |
+        | openai     | {"api_key": "sk-tenant-wrong-5555"}                | sk-tenant-wrong-5555 |
+
+    Scenario: The server's own Google credentials file missing is a server error
+      Given the server's Google credentials are the file "/no/such/server-creds.json"
+      When I ask "google" to speak "Hello" with the credentials {}
+      Then the response status is 500
+      And the error code is "provider_not_configured"
+      And the error message contains "Credential file not found: /no/such/server-creds.json"
+
+    Scenario: Another key is another recording
+      Given Azure is available
+      And Azure also accepts the key "tenant-key-1" in the region "westeurope"
+      When I ask "azure" to speak "Hello" with the credentials {}
+      And I ask "azure" to speak "Hello" with the credentials {"api_key": "tenant-key-1", "region": "westeurope"}
+      Then the response was synthesized
+      And Azure was called 2 times
+
   Rule: Provider failures are 500s naming the provider, never its key
 
     Scenario: A provider without a key
@@ -255,7 +383,7 @@ Feature: Speak
       When I ask Deepgram to speak "Hello"
       Then the response status is 500
       And the error code is "provider_not_configured"
-      And the error message contains "deepgram"
+      And the error message contains "Missing server auth for provider deepgram"
 
     Scenario: A provider that refuses the server's key
       Given Deepgram is available

@@ -1,6 +1,7 @@
 Feature: Voices
   GET /voices lists the voices a customer can choose from, grouped by provider: the offline voices
-  always, and Deepgram's and ElevenLabs' when their keys are configured. Every voice has an id, a name,
+  always, and those of Deepgram, ElevenLabs, Google, Azure, Cartesia and OpenAI when the server's
+  credentials for them are configured. Every voice has an id, a name,
   a sample URL (possibly empty), an accent, a gender and a language. Catalogs are kept for a few minutes;
   when a provider fails, its last good catalog is served for a while before the failure is reported.
 
@@ -23,6 +24,22 @@ Feature: Voices
     And the "deepgram" voice "aura-2-thalia-en" has the sample "https://static.deepgram.com/examples/Aura-2-thalia.wav"
     And the "elevenlabs" voice "21m00Tcm4TlvDq8ikWAM" is named "Rachel" with the language "en"
     And the "elevenlabs" voice "21m00Tcm4TlvDq8ikWAM" has the gender "Female"
+    And every voice has an id, a name, a sample, an accent, a gender and a language
+
+  Scenario: With every provider configured, all seven are listed
+    Given every provider is available
+    When I GET "/voices"
+    Then the response status is 200
+    And the catalog lists only the providers "local, deepgram, elevenlabs, google, azure, cartesia, openai"
+    And the "google" voice "en-US-Wavenet-D" is named "Wavenet D" with the language "English"
+    And the "google" voice "en-US-Wavenet-D" has the accent "American"
+    And the "google" voice "en-GB-Standard-A" has the gender "Female"
+    And the "azure" voice "en-GB-RyanNeural" is named "Ryan" with the language "English"
+    And the "azure" voice "en-GB-RyanNeural" has the accent "British"
+    And the "cartesia" voice "694f9389-aac1-45b6-b726-9d9369183238" is named "Sarah" with the language "English"
+    And the "cartesia" voice "694f9389-aac1-45b6-b726-9d9369183238" has the gender "Female"
+    And the "cartesia" catalog has 120 voices
+    And the "openai" voice "alloy" is named "Alloy" with the language "Multilingual"
     And every voice has an id, a name, a sample, an accent, a gender and a language
 
   Scenario: Providers are asked in parallel

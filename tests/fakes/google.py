@@ -72,7 +72,7 @@ class FakeGoogle:
         return info
 
     @property
-    def synthesize_calls(self) -> list[dict]:
+    def speak_calls(self) -> list[dict]:
         return [call for call in self.calls if call["path"] == "/v1/text:synthesize"]
 
     # --- the token endpoint ---------------------------------------------------------------------------

@@ -74,3 +74,8 @@ def deepgram_catalog_calls(world, count):
 @then("Deepgram was asked for its catalog again")
 def deepgram_catalog_asked_again(world):
     assert len([c for c in fake(world, "deepgram").calls if c["path"] == "/v1/models"]) > 1
+
+
+@then(parsers.parse('the "{provider}" catalog has {count:d} voices'))
+def catalog_size(world, provider, count):
+    assert len(world.response.get_json()[provider]) == count

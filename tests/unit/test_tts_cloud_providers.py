@@ -128,7 +128,7 @@ def test_every_format_and_rate_comes_back_as_asked(request, name, audio_format, 
 def test_google_sends_upstreams_body_with_a_token_from_the_credentials_token_uri(google, google_fake):
     google.synthesize(_request(google, voice_id="en-GB-Standard-A", speaking_rate=1.25, sample_rate=16_000,
                                text="Hello"))
-    call = google_fake.synthesize_calls[-1]
+    call = google_fake.speak_calls[-1]
     assert json.loads(call["body"]) == {
         "input": {"text": "Hello"}, "voice": {"languageCode": "en-GB", "name": "en-GB-Standard-A"},
         "audioConfig": {"audioEncoding": "LINEAR16", "speakingRate": 1.25, "sampleRateHertz": 16000}}
@@ -178,7 +178,7 @@ def test_google_authorized_user_credentials_name_their_quota_project(servers, go
     info = google_fake.authorized_user_info()
     provider.synthesize(_request(provider, auth={"credentials": info}))
     provider.close()
-    assert google_fake.synthesize_calls[-1]["user_project"] == google_fake.project_id
+    assert google_fake.speak_calls[-1]["user_project"] == google_fake.project_id
 
 
 @pytest.mark.parametrize("credentials, message", [

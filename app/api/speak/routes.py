@@ -13,7 +13,8 @@ blp = Blueprint("speak", __name__, description="One-shot text-to-speech")
 
 _ERRORS = {
     "400": {"description": "Empty text, unknown provider, unsupported format, rate or speaking rate, text over "
-                           "the provider's limit, malformed JSON, or a request the provider rejected"},
+                           "the provider's limit, malformed JSON, request credentials (`tts_config.auth`) that do "
+                           "not fit the provider or that it refused, or a request the provider rejected"},
     "401": {"description": "Missing or wrong token (AUTH_REQUIRED=true)"},
     "500": {"description": "Provider failure or missing provider credentials; the message names the provider"},
 }

@@ -121,6 +121,9 @@ def test_every_format_and_rate_comes_back_as_asked(request, name, audio_format, 
     if audio_format == "linear16":
         assert result.data[:4] != b"RIFF"  # a WAV header never leaks into raw PCM
     assert abs(result.duration_ms - samples.size * 1000 / rate) < 30
+    # the fakes speak 30 ms per character: audio at another rate than labelled would be off by far more
+    expected_ms = len("Hello there, this is a test") * 30
+    assert abs(samples.size * 1000 / rate - expected_ms) < expected_ms * 0.1, (samples.size, rate)
 
 
 # --- google ---------------------------------------------------------------------------------------------

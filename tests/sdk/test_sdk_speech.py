@@ -94,13 +94,20 @@ def test_speak_rest_errors_reach_the_sdk_user(live_server):
     async def blank(client: SaynaClient):
         await client.speak_rest("   ", TTSConfig(provider="local", model=""))
 
-    with pytest.raises(SaynaValidationError, match="text"):
+    with pytest.raises(SaynaValidationError, match="Text cannot be empty"):
         _run(live_server.url, blank)
 
     async def broken_provider(client: SaynaClient):
         await client.speak_rest("Hello", TTSConfig(provider="elevenlabs", model="", voice_id="21m00Tcm4TlvDq8ikWAM",
                                                    auth={"api_key": "el-wrong-key-77"}))
 
-    with pytest.raises(SaynaServerError, match="elevenlabs") as caught:
+    # credentials the request brought and the provider refused are the caller's error (400), as upstream
+    with pytest.raises(SaynaValidationError, match="elevenlabs refused the request's credentials") as caught:
         _run(live_server.url, broken_provider)
     assert "el-wrong-key-77" not in str(caught.value)
+
+    async def unconfigured(client: SaynaClient):
+        await client.speak_rest("Hello", TTSConfig(provider="cartesia", model=""))
+
+    with pytest.raises(SaynaServerError, match="Missing server auth for provider cartesia"):
+        _run(live_server.url, unconfigured)

@@ -6,7 +6,6 @@ The Node SDK (`@sayna-ai/node-sdk`) is not on the npm registry this machine reac
 ../shared/research/sdk-contract.md §2) is replayed with plain HTTP instead."""
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 
@@ -25,6 +24,7 @@ from tests.fakes.elevenlabs import FakeElevenLabs
 from tests.fakes.google import FakeGoogle
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.server import FakeServer
+from tests.sdk.client import run_with_client
 
 API_KEY = "sdk-providers-secret-1"
 PROVIDERS = ["local", "deepgram", "elevenlabs", "google", "azure", "cartesia", "openai"]
@@ -63,14 +63,7 @@ def live_server(make_app, fakes, tmp_path):
 
 
 def _run(url: str, scenario):
-    async def main():
-        client = SaynaClient(url, without_audio=True, api_key=API_KEY)
-        try:
-            return await scenario(client)
-        finally:
-            await client._http_client.close()  # REST-only use never closes the SDK's aiohttp session itself
-
-    return asyncio.run(main())
+    return run_with_client(url, API_KEY, scenario)
 
 
 def _assert_wav(audio: bytes, headers: dict, provider: str) -> None:

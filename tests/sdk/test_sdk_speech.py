@@ -2,7 +2,6 @@
 health, get_voices and speak_rest, with the offline voice and with Deepgram behind the fake."""
 from __future__ import annotations
 
-import asyncio
 import io
 
 import pytest
@@ -13,6 +12,7 @@ from sayna_client.errors import SaynaServerError, SaynaValidationError
 from tests.fakes.deepgram import FakeDeepgram
 from tests.fakes.elevenlabs import FakeElevenLabs
 from tests.fakes.server import FakeServer
+from tests.sdk.client import run_with_client
 
 API_KEY = "sdk-speech-secret-1"
 
@@ -36,14 +36,7 @@ def live_server(make_app, providers):
 
 
 def _run(url: str, scenario):
-    async def main():
-        client = SaynaClient(url, without_audio=True, api_key=API_KEY)
-        try:
-            return await scenario(client)
-        finally:
-            await client._http_client.close()  # REST-only use never closes the SDK's aiohttp session itself
-
-    return asyncio.run(main())
+    return run_with_client(url, API_KEY, scenario)
 
 
 def test_health_and_voices(live_server):

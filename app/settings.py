@@ -117,8 +117,10 @@ class TTSSettings:
     deepgram_base_url: str = "https://api.deepgram.com"
     elevenlabs_api_key: str | None = field(default=None, repr=False)
     elevenlabs_base_url: str = "https://api.elevenlabs.io"
-    # a file path or inline JSON text; a path is read when used, so a mounted secret can be rotated
-    google_credentials: str | None = field(default=None, repr=False)
+    # GOOGLE_APPLICATION_CREDENTIALS: a file path (not a secret; read when used, so a mounted secret can be
+    # rotated) or the JSON itself (a secret)
+    google_credentials_path: str | None = None
+    google_credentials_json: str | None = field(default=None, repr=False)
     google_base_url: str = "https://texttospeech.googleapis.com"
     google_token_uri: str = "https://oauth2.googleapis.com/token"  # for credentials a request brings
     azure_speech_subscription_key: str | None = field(default=None, repr=False)
@@ -238,7 +240,7 @@ def _read(env: _MappingEnv) -> Settings:
             deepgram_base_url=env.str("DEEPGRAM_BASE_URL", "https://api.deepgram.com").rstrip("/"),
             elevenlabs_api_key=env.str("ELEVENLABS_API_KEY", None),
             elevenlabs_base_url=env.str("ELEVENLABS_BASE_URL", "https://api.elevenlabs.io").rstrip("/"),
-            google_credentials=_google_credentials(env),
+            **_google_credentials(env),
             google_base_url=env.str("GOOGLE_TTS_BASE_URL", "https://texttospeech.googleapis.com").rstrip("/"),
             google_token_uri=env.str("GOOGLE_TOKEN_URI", "https://oauth2.googleapis.com/token"),
             azure_speech_subscription_key=env.str("AZURE_SPEECH_SUBSCRIPTION_KEY", None),
@@ -273,18 +275,19 @@ def _read(env: _MappingEnv) -> Settings:
     return settings
 
 
-def _google_credentials(env: _MappingEnv) -> str | None:
+def _google_credentials(env: _MappingEnv) -> dict[str, str]:
     """Inline JSON is checked now; a file path when it is used (upstream's behaviour, and a rotated
     secret needs no restart)."""
-    value = env.str("GOOGLE_APPLICATION_CREDENTIALS", None)
-    if value and value.lstrip().startswith("{"):
-        try:
-            parsed = json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise SettingsError(f"GOOGLE_APPLICATION_CREDENTIALS is not valid JSON: {exc.msg}") from None
-        if not isinstance(parsed, dict):
-            raise SettingsError("GOOGLE_APPLICATION_CREDENTIALS must be a JSON object or a file path")
-    return value.strip() if value else None
+    value = (env.str("GOOGLE_APPLICATION_CREDENTIALS", None) or "").strip()
+    if not value.startswith("{"):
+        return {"google_credentials_path": value} if value else {}
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise SettingsError(f"GOOGLE_APPLICATION_CREDENTIALS is not valid JSON: {exc.msg}") from None
+    if not isinstance(parsed, dict):
+        raise SettingsError("GOOGLE_APPLICATION_CREDENTIALS must be a JSON object or a file path")
+    return {"google_credentials_json": value}
 
 
 def _port(env: _MappingEnv) -> int:

@@ -51,7 +51,7 @@ def google_fake(servers):
 def google(servers, google_fake, tmp_path):
     path = tmp_path / "service-account.json"
     path.write_text(json.dumps(google_fake.service_account_info()))
-    provider = GoogleProvider(TTSSettings(google_credentials=str(path), google_base_url=google_fake.url,
+    provider = GoogleProvider(TTSSettings(google_credentials_path=str(path), google_base_url=google_fake.url,
                                           google_token_uri=f"{google_fake.url}/token"))
     yield provider
     provider.close()
@@ -206,7 +206,7 @@ def test_google_request_credentials_never_choose_the_token_endpoint(google, goog
 
 
 def test_google_unusable_server_credentials_are_our_500(google_fake):
-    provider = GoogleProvider(TTSSettings(google_credentials="/definitely/missing/server-creds.json",
+    provider = GoogleProvider(TTSSettings(google_credentials_path="/definitely/missing/server-creds.json",
                                           google_base_url=google_fake.url))
     with pytest.raises(NotConfigured, match="Credential file not found: /definitely/missing/server-creds.json"):
         provider.synthesize(_request(provider))

@@ -77,11 +77,9 @@ class AzureProvider(SpeechProvider):
             "POST", "/cognitiveservices/v1", data=_ssml(request).encode("utf-8"),
             headers={"Ocp-Apim-Subscription-Key": key, "Content-Type": "application/ssml+xml",
                      "X-Microsoft-OutputFormat": output_format, "User-Agent": _USER_AGENT},
-            connect_timeout=request.connect_timeout, read_timeout=request.request_timeout)
+            connect_timeout=request.connect_timeout, request_timeout=request.request_timeout, expect_audio=True)
         if response.status_code != 200:
             raise provider_error("azure", response, _error_detail(response), per_request=per_request)
-        if not response.content:
-            raise UpstreamError("azure returned no audio", code="provider_error")
         if source_rate is None:
             return audio.measured(response.content, request.audio_format, request.sample_rate)
         return audio.from_pcm(response.content, source_rate, request.audio_format, request.sample_rate)
@@ -103,10 +101,8 @@ class AzureProvider(SpeechProvider):
         with self._lock:
             client = self._clients.get(region)
             if client is None:
-                client = self._clients[region] = ProviderHttp(
-                    "azure", self.settings.azure_speech_base_url.replace("{region}", region),
-                    connect_timeout=self.settings.connect_timeout_seconds,
-                    read_timeout=self.settings.request_timeout_seconds, max_retries=self.settings.max_retries)
+                client = self._clients[region] = ProviderHttp.for_provider(
+                    "azure", self.settings.azure_speech_base_url.replace("{region}", region), self.settings)
             return client
 
     def close(self) -> None:

@@ -35,9 +35,7 @@ class CartesiaProvider(SpeechProvider):
 
     def __init__(self, settings: TTSSettings):
         self.api_key = settings.cartesia_api_key
-        self.http = ProviderHttp("cartesia", settings.cartesia_base_url,
-                                 connect_timeout=settings.connect_timeout_seconds,
-                                 read_timeout=settings.request_timeout_seconds, max_retries=settings.max_retries)
+        self.http = ProviderHttp.for_provider("cartesia", settings.cartesia_base_url, settings)
 
     @property
     def configured(self) -> bool:
@@ -61,11 +59,10 @@ class CartesiaProvider(SpeechProvider):
         if request.speaking_rate != 1.0:
             body["generation_config"] = {"speed": request.speaking_rate}
         response = self.http.request("POST", "/tts/bytes", json=body, headers=self._headers(key),
-                                     connect_timeout=request.connect_timeout, read_timeout=request.request_timeout)
+                                     connect_timeout=request.connect_timeout, request_timeout=request.request_timeout,
+                                     expect_audio=True)
         if response.status_code != 200:
             raise provider_error("cartesia", response, _error_detail(response), per_request=bool(request.auth))
-        if not response.content:
-            raise UpstreamError("cartesia returned no audio", code="provider_error")
         if source_rate is None:
             return audio.measured(response.content, request.audio_format, request.sample_rate)
         return audio.from_pcm(response.content, source_rate, request.audio_format, request.sample_rate)

@@ -64,10 +64,8 @@ class GoogleProvider(SpeechProvider):
     missing_server_auth = "Google credentials not configured in server environment (GOOGLE_APPLICATION_CREDENTIALS)"
 
     def __init__(self, settings: TTSSettings):
-        self.server_credentials = settings.google_credentials
-        self.http = ProviderHttp("google", settings.google_base_url,
-                                 connect_timeout=settings.connect_timeout_seconds,
-                                 read_timeout=settings.request_timeout_seconds, max_retries=settings.max_retries)
+        self.server_credentials = settings.google_credentials_json or settings.google_credentials_path
+        self.http = ProviderHttp.for_provider("google", settings.google_base_url, settings)
         self._tokens = _TokenSource(self.http.session, (settings.connect_timeout_seconds,
                                                         settings.request_timeout_seconds),
                                     request_token_uri=settings.google_token_uri)
@@ -100,7 +98,7 @@ class GoogleProvider(SpeechProvider):
                             "sampleRateHertz": request.sample_rate},
         }
         response = self.http.request("POST", "/v1/text:synthesize", json=body, headers=headers,
-                                     connect_timeout=request.connect_timeout, read_timeout=request.request_timeout)
+                                     connect_timeout=request.connect_timeout, request_timeout=request.request_timeout)
         if response.status_code != 200:
             raise provider_error("google", response, _error_detail(response), per_request=per_request)
         data = _audio_content(response)
@@ -128,10 +126,10 @@ class GoogleProvider(SpeechProvider):
         except _Unusable as exc:
             raise invalid_credentials(str(exc), per_request=per_request) from None
         except google.auth.exceptions.RefreshError as exc:
-            raise credentials_refused("google", f"(token endpoint): {_refresh_detail(exc)}",
+            raise credentials_refused("google", f"(OAuth2 grant): {_refresh_detail(exc)}",
                                       per_request=per_request) from None
         except google.auth.exceptions.TransportError:
-            raise UpstreamError("google: the token endpoint cannot be reached", code="provider_unreachable") from None
+            raise UpstreamError("google: its OAuth2 endpoint cannot be reached", code="provider_unreachable") from None
 
     def close(self) -> None:
         self.http.close()

@@ -6,7 +6,7 @@ openai SDK's convention (it includes `/v1`), so the same value works for both.
 """
 from __future__ import annotations
 
-from app.errors import BadRequest, UpstreamError
+from app.errors import BadRequest
 from app.services.tts import audio
 from app.services.tts.audio import Audio
 from app.services.tts.http import ProviderHttp
@@ -35,9 +35,7 @@ class OpenAIProvider(SpeechProvider):
         self.api_key = settings.openai_api_key
         # A compatible server of one's own (OPENAI_BASE_URL) may need no key at all.
         self.custom_server = settings.openai_base_url.rstrip("/") != DEFAULT_BASE_URL
-        self.http = ProviderHttp("openai", settings.openai_base_url,
-                                 connect_timeout=settings.connect_timeout_seconds,
-                                 read_timeout=settings.request_timeout_seconds, max_retries=settings.max_retries)
+        self.http = ProviderHttp.for_provider("openai", settings.openai_base_url, settings)
 
     @property
     def configured(self) -> bool:
@@ -69,11 +67,10 @@ class OpenAIProvider(SpeechProvider):
         if key:
             headers["Authorization"] = f"Bearer {key}"
         response = self.http.request("POST", "/audio/speech", json=body, headers=headers,
-                                     connect_timeout=request.connect_timeout, read_timeout=request.request_timeout)
+                                     connect_timeout=request.connect_timeout, request_timeout=request.request_timeout,
+                                     expect_audio=True)
         if response.status_code != 200:
             raise provider_error("openai", response, _error_detail(response), per_request=bool(request.auth))
-        if not response.content:
-            raise UpstreamError("openai returned no audio", code="provider_error")
         if native:
             return audio.measured(response.content, request.audio_format, request.sample_rate)
         return audio.from_pcm(response.content, _RATE, request.audio_format, request.sample_rate)

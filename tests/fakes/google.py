@@ -47,6 +47,7 @@ class FakeGoogle:
         self.tokens: dict[str, float] = {}  # access token -> expiry (epoch seconds)
         self.token_requests = 0
         self.fail_next: list[int] = []
+        self.echo_refused_grant = False  # some token endpoints (proxies) repeat what they refused
         self._lock = threading.Lock()
         self.app = Flask("fake-google")
         self.app.add_url_rule("/token", "token", self._token, methods=["POST"])
@@ -94,7 +95,9 @@ class FakeGoogle:
         elif grant == "refresh_token":
             client = self.refresh_tokens.get(request.form.get("refresh_token", ""))
             if client is None or client != (request.form.get("client_id"), request.form.get("client_secret")):
-                return _oauth_error("invalid_grant", "Token has been expired or revoked.")
+                echo = f" ({request.form.get('refresh_token')}, {request.form.get('client_secret')})" \
+                    if self.echo_refused_grant else ""
+                return _oauth_error("invalid_grant", "Token has been expired or revoked." + echo)
         else:
             return _oauth_error("unsupported_grant_type", "Invalid grant_type")
         token = "ya29." + secrets.token_urlsafe(24)

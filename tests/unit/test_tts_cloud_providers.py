@@ -222,6 +222,17 @@ def test_google_refused_request_credentials_are_a_400_without_the_key(google, go
     assert "Invalid JWT Signature" in caught.value.message and "PRIVATE KEY" not in caught.value.message
 
 
+def test_google_refused_grant_echoed_by_the_endpoint_never_reaches_our_message(google, google_fake):
+    google_fake.echo_refused_grant = True
+    info = google_fake.authorized_user_info(refresh_token="1//tenant-refresh-token-xyz",
+                                            client_secret="tenant-client-secret-abc")
+    with pytest.raises(BadRequest) as caught:
+        google.synthesize(_request(google, auth={"credentials": info}))
+    assert "Token has been expired or revoked" in caught.value.message
+    assert "tenant-refresh-token-xyz" not in caught.value.message
+    assert "tenant-client-secret-abc" not in caught.value.message
+
+
 def test_google_errors_in_its_shape_become_ours(google):
     with pytest.raises(BadRequest, match="INVALID_ARGUMENT: Voice 'en-US-Nobody-Z' does not exist"):
         google.synthesize(_request(google, voice_id="en-US-Nobody-Z"))

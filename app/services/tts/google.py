@@ -29,6 +29,7 @@ from google.oauth2 import credentials as user_credentials
 from google.oauth2 import service_account
 
 from app.errors import UpstreamError
+from app.redaction import redact
 from app.services.tts import audio
 from app.services.tts.audio import Audio
 from app.services.tts.http import ProviderHttp
@@ -126,7 +127,7 @@ class GoogleProvider(SpeechProvider):
         except _Unusable as exc:
             raise invalid_credentials(str(exc), per_request=per_request) from None
         except google.auth.exceptions.RefreshError as exc:
-            raise credentials_refused("google", f"(OAuth2 grant): {_refresh_detail(exc)}",
+            raise credentials_refused("google", f"(OAuth2 grant): {_refresh_detail(exc, source)}",
                                       per_request=per_request) from None
         except google.auth.exceptions.TransportError:
             raise UpstreamError("google: its OAuth2 endpoint cannot be reached", code="provider_unreachable") from None
@@ -243,9 +244,16 @@ def _info(source: str | dict) -> dict:
     return info
 
 
-def _refresh_detail(exc: google.auth.exceptions.RefreshError) -> str:
-    # google-auth's message is "<error>: <error_description>" from the token endpoint, or its own words.
-    return str(exc.args[0] if exc.args else "refused")[:200]
+def _refresh_detail(exc: google.auth.exceptions.RefreshError, source: str | dict) -> str:
+    """google-auth's message ("<error>: <error_description>" from the token endpoint, or its own words),
+    without any value of the credentials, should the endpoint echo one."""
+    detail = str(exc.args[0] if exc.args else "refused")[:200]
+    try:
+        info = source if isinstance(source, dict) else json.loads(source) if source.lstrip().startswith("{") else {}
+    except ValueError:
+        info = {}
+    secrets = [value for key, value in info.items() if key != "type" and isinstance(value, str) and len(value) >= 8]
+    return redact(detail, sorted(secrets, key=len, reverse=True))
 
 
 def _audio_content(response: requests.Response) -> bytes:

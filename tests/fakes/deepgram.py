@@ -10,6 +10,7 @@ import uuid
 
 from flask import Flask, Response, request
 
+from tests.fakes.server import barrier_passed
 from tests.fakes.tone import encode, tone
 
 MODELS = [
@@ -51,6 +52,7 @@ class FakeDeepgram:
         self.fail_next: list[int] = []  # statuses to answer before behaving normally (e.g. [503, 429])
         self.catalog_down = False
         self.catalog_latency = 0.0
+        self.catalog_barrier: threading.Barrier | None = None  # answer the catalog only once all parties ask
         self._lock = threading.Lock()
         self.app = Flask("fake-deepgram")
         self.app.add_url_rule("/v1/speak", "speak", self._speak, methods=["POST"])
@@ -128,6 +130,9 @@ class FakeDeepgram:
         self._record()
         if self.catalog_latency:
             time.sleep(self.catalog_latency)
+        if not barrier_passed(self.catalog_barrier):
+            return Response(json.dumps({"err_code": "Service Unavailable", "err_msg": "asked alone"}), status=503,
+                            mimetype="application/json")
         if request.headers.get("Authorization") and not self._authorized():
             return _error(401, "INVALID_AUTH", "Invalid credentials.")
         if self.catalog_down:

@@ -10,6 +10,7 @@ import uuid
 
 from flask import Flask, Response, request
 
+from tests.fakes.server import barrier_passed
 from tests.fakes.tone import encode, tone
 
 VOICES = [
@@ -50,6 +51,7 @@ class FakeElevenLabs:
         self.fail_next: list[int] = []
         self.catalog_down = False
         self.catalog_latency = 0.0
+        self.catalog_barrier: threading.Barrier | None = None  # answer the catalog only once all parties ask
         self._lock = threading.Lock()
         self.app = Flask("fake-elevenlabs")
         self.app.add_url_rule("/v1/text-to-speech/<voice_id>", "tts", self._tts, methods=["POST"])
@@ -107,6 +109,8 @@ class FakeElevenLabs:
         self._record()
         if self.catalog_latency:
             time.sleep(self.catalog_latency)
+        if not barrier_passed(self.catalog_barrier):
+            return _detail(503, "service_unavailable", "asked alone")
         if request.headers.get("xi-api-key") != self.api_key:
             return _detail(401, "invalid_api_key", "Invalid API key")
         if self.catalog_down:

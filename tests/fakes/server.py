@@ -38,3 +38,14 @@ def unused_port_url() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+def barrier_passed(barrier: threading.Barrier | None) -> bool:
+    """Wait for the other parties of a test's barrier (proof that callers ask at the same time)."""
+    if barrier is None:
+        return True
+    try:
+        barrier.wait(timeout=5)
+    except threading.BrokenBarrierError:
+        return False
+    return True

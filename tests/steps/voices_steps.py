@@ -1,35 +1,24 @@
 """Sentences of features/voices.feature (providers are started by the speak steps' Givens)."""
 from __future__ import annotations
 
-import time
+import threading
 
 from pytest_bdd import given, parsers, then, when
 
 from tests.steps.speak_steps import fake
 
 
-@given(parsers.parse("each provider takes {seconds:f} seconds to list its voices"))
-def slow_catalogs(world, seconds):
+@given("Deepgram and ElevenLabs answer their catalogs only while both are being asked")
+def catalogs_meet(world):
+    barrier = threading.Barrier(2)
     for name in ("deepgram", "elevenlabs"):
-        fake(world, name).catalog_latency = seconds
+        fake(world, name).catalog_barrier = barrier
 
 
 @when("Deepgram's catalog goes down")
 @given("Deepgram's catalog goes down")
 def deepgram_catalog_down(world):
     fake(world, "deepgram").catalog_down = True
-
-
-@when("I ask for the voices", target_fixture="elapsed")
-def timed_voices(world):
-    started = time.perf_counter()
-    world.request("GET", "/voices")
-    return time.perf_counter() - started
-
-
-@then(parsers.parse("the answer took less than {seconds:f} seconds"))
-def answered_within(elapsed, seconds):
-    assert elapsed < seconds, elapsed
 
 
 @then(parsers.parse('the catalog lists only the providers "{names}"'))

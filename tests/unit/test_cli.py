@@ -75,7 +75,7 @@ def test_warm_names_each_bad_line_with_a_readable_message(cli, prompts):
     assert result.exit_code == 1
     assert "6 prompts: 1 synthesized, 0 already cached, 5 failed" in result.output
     for expected in ("line 2: not valid JSON (Expecting property name enclosed in double quotes at column 19)",
-                     "line 3: text: cannot be empty",
+                     "line 3: Text cannot be empty",
                      "line 4: sample_rate: Not a valid integer.",
                      "line 5: text: Missing data for required field.",
                      "line 6: local: unknown voice 'elvish' (see GET /voices)"):

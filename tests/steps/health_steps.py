@@ -29,7 +29,8 @@ def assets_are_local(world):
     assert sources, html
     for source in sources:
         assert source.startswith("/"), f"{source} is not served by this server"
-        assert world.client.get(source).status_code == 200, source
+        with world.client.get(source) as asset:  # a file response: closing it closes the file
+            assert asset.status_code == 200, source
 
 
 @then(parsers.parse('the document declares the security schemes "{first}" and "{second}"'))

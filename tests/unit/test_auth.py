@@ -89,7 +89,9 @@ def test_api_secrets_win_over_the_auth_service(tmp_path):
     with FakeServer(service.app) as server:
         settings = Settings.from_env({"AUTH_REQUIRED": "true", "AUTH_API_SECRET": "the-secret",
                                       "AUTH_SERVICE_URL": server.url + "/auth", "AUTH_SIGNING_KEY_PATH": str(key_path)})
+        authenticator = Authenticator(settings.auth)
         with pytest.raises(ApiError) as caught:
-            Authenticator(settings.auth).authenticate("Bearer allow:initech", None, REQUEST)
+            authenticator.authenticate("Bearer allow:initech", None, REQUEST)
+        authenticator.close()
     assert _code(caught) == (401, "unauthorized")
     assert service.calls == []

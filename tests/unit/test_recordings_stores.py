@@ -16,6 +16,7 @@ from app.settings import Settings
 from tests.fakes.gcs import gcs_server  # noqa: F401 - fixture
 from tests.fakes.s3 import refusing_s3_app, s3_server  # noqa: F401 - fixture
 from tests.fakes.server import FakeServer, unused_port_url
+from tests.resources import linux_only, open_connections_to, open_files_named
 
 AUDIO = bytes(range(256)) * 40  # 10 240 bytes
 
@@ -26,6 +27,9 @@ class S3Backend:
         self.bucket = server.new_bucket()
         env = {**server.env(self.bucket), "RECORDING_PREFIX": prefix}
         self.recordings = Recordings(S3RecordingStore(Settings.from_env(env).recording))
+
+    def held_open(self, stream_id):
+        return open_connections_to(int(self.server.url.rsplit(":", 1)[1]))
 
     def put(self, stream_id, data, owner=None):
         key = f"{self.prefix}/{stream_id}/audio.ogg" if self.prefix else f"{stream_id}/audio.ogg"
@@ -39,6 +43,9 @@ class GcsBackend:
         env = {**server.env(self.bucket), "RECORDING_PREFIX": prefix}
         self.recordings = Recordings.from_settings(Settings.from_env(env).recording)
 
+    def held_open(self, stream_id):
+        return open_connections_to(int(self.server.url.rsplit(":", 1)[1]))
+
     def put(self, stream_id, data, owner=None):
         key = f"{self.prefix}/{stream_id}/audio.ogg" if self.prefix else f"{stream_id}/audio.ogg"
         self.server.put(self.bucket, key, data, owner)
@@ -49,8 +56,14 @@ class FileBackend:
         self.root, self.prefix = root, prefix
         self.recordings = Recordings(FileRecordingStore(root, prefix))
 
+    def folder(self, stream_id):
+        return self.root / self.prefix / stream_id if self.prefix else self.root / stream_id
+
+    def held_open(self, stream_id):
+        return open_files_named(self.folder(stream_id) / "audio.ogg")
+
     def put(self, stream_id, data, owner=None):
-        folder = self.root / self.prefix / stream_id if self.prefix else self.root / stream_id
+        folder = self.folder(stream_id)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "audio.ogg").write_bytes(data)
         if owner:
@@ -132,10 +145,14 @@ def test_an_ownerless_recording_is_visible_to_every_tenant(backend):
     assert read_all(backend.recordings.download("call-1", tenant="globex")) == AUDIO
 
 
-def test_closing_an_unread_body_releases_it(backend):
+@linux_only
+def test_closing_an_unread_body_releases_its_connection_or_file(backend):
     backend.put("call-1", AUDIO)
+    idle = backend.held_open("call-1")  # pooled connections other requests left open stay open
     download = backend.recordings.download("call-1", tenant=None)
+    assert backend.held_open("call-1") == idle + 1
     download.body.close()  # what the WSGI server does when the client hangs up before the first byte
+    assert backend.held_open("call-1") == idle
 
 
 def test_no_backend_is_not_configured():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import socket
-import sys
 import time
 
 import pytest
@@ -13,40 +12,9 @@ from werkzeug.test import EnvironBuilder
 from tests.fakes.gcs import gcs_server  # noqa: F401 - fixture
 from tests.fakes.s3 import s3_server  # noqa: F401 - fixture
 from tests.fakes.server import FakeServer
+from tests.resources import linux_only, open_connections_to, open_files_named
 
 BIG = os.urandom(1024 * 1024) * 8  # 8 MiB: more than the socket buffers between client, app and S3
-
-
-# These tests count sockets and files through /proc, which only Linux has (CI runs on Linux).
-linux_only = pytest.mark.skipif(sys.platform != "linux", reason="counts connections and files through /proc")
-
-OPEN_ON_OUR_SIDE = {"01", "08"}  # ESTABLISHED, CLOSE_WAIT (the server finished sending, we have not closed)
-
-
-def open_connections_to(port: int) -> int:
-    """TCP connections of this machine to 127.0.0.1:`port` that the client side has not closed."""
-    count = 0
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        if table.endswith("6") and not os.path.exists(table):  # IPv6 disabled; the IPv4 table always exists
-            continue
-        with open(table) as handle:
-            lines = handle.read().splitlines()[1:]
-        for line in lines:
-            fields = line.split()
-            remote_port, state = int(fields[2].rsplit(":", 1)[1], 16), fields[3]
-            count += remote_port == port and state in OPEN_ON_OUR_SIDE
-    return count
-
-
-def open_files_named(path) -> int:
-    target = str(path)
-    count = 0
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            count += os.readlink(f"/proc/self/fd/{fd}") == target
-        except OSError:
-            pass
-    return count
 
 
 def start_download_and_hang_up(port: int, path: str) -> bytes:

@@ -311,6 +311,7 @@ def event_header(hook_receiver, name, value):
 
 
 @then("the customer receives nothing")
-def customer_receives_nothing(hook_receiver):
-    time.sleep(0.3)  # forwarding is asynchronous: give a wrongly queued delivery the time to arrive
+def customer_receives_nothing(world, hook_receiver):
+    # forwarding is asynchronous: once the forwarder has nothing in flight, a wrongly queued delivery has arrived
+    assert world.app.extensions["services"].sip.forwarder.wait_until_idle()
     assert hook_receiver.deliveries == [] and hook_receiver.rejected == []

@@ -38,6 +38,8 @@ class BoundedExecutor:
         self._slots = threading.BoundedSemaphore(max_pending)
         self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
+        self._pending = 0
+        self._settled = threading.Condition()
 
     def submit(self, fn, *args) -> Future | None:
         if not self._slots.acquire(blocking=False):
@@ -50,8 +52,21 @@ class BoundedExecutor:
         except RuntimeError:  # shut down
             self._slots.release()
             return None
-        future.add_done_callback(lambda _: self._slots.release())
+        with self._settled:
+            self._pending += 1
+        future.add_done_callback(self._finished)
         return future
+
+    def _finished(self, _future: Future) -> None:
+        self._slots.release()
+        with self._settled:
+            self._pending -= 1
+            self._settled.notify_all()
+
+    def wait_until_idle(self, timeout: float) -> bool:
+        """Whether every job submitted so far finished within `timeout` seconds."""
+        with self._settled:
+            return self._settled.wait_for(lambda: self._pending == 0, timeout=timeout)
 
     def shutdown(self, wait: bool = True) -> None:
         with self._lock:
@@ -105,6 +120,10 @@ class SipEventForwarder:
         if future is None:
             log.warning("SIP hook queue full: event for host %s dropped", hook.host)
         return future
+
+    def wait_until_idle(self, timeout: float = DELIVERY_TIMEOUT_SECONDS * 2) -> bool:
+        """Whether every delivery queued so far has been attempted (sent, refused or failed) within `timeout`."""
+        return self._executor.wait_until_idle(timeout)
 
     def close(self) -> None:
         self._executor.shutdown(wait=False)

@@ -90,6 +90,7 @@ def proxied(tmp_path, database_url):
         finally:
             nginx.terminate()
             nginx.wait(timeout=10)
+            nginx.stderr.close()
 
 
 class SlowClients:

@@ -12,7 +12,7 @@ Feature: Speak
       Given the server runs on its embedded defaults
       When I ask to speak "Welcome to Sayna"
       Then the response status is 200
-      And I receive JSON whose audio is speech in "linear16" at 24000 Hz
+      And I receive JSON whose audio is 16-bit PCM speech at 24000 Hz
       And the response field "metadata.provider" is "local"
       And the response field "metadata.voice_id" is "en-us"
       And the response field "metadata.cached" is "False"
@@ -44,7 +44,7 @@ Feature: Speak
         {"text": "Welcome to Sayna", "tts_config": {"provider": "local", "model": ""}}
         """
       Then the response status is 200
-      And I receive JSON whose audio is speech in "linear16" at 24000 Hz
+      And I receive JSON whose audio is 16-bit PCM speech at 24000 Hz
 
     Scenario: The flat form answers the audio itself when the client asks for bytes
       Given the server runs on its embedded defaults

@@ -10,6 +10,11 @@ What is retried is a conscious choice: an answer saying the provider did not do 
 and a failure to connect (nothing was sent). A read timeout or a body cut short is retried only for a
 GET: a synthesis POST that timed out may have been received, produced and billed, and retrying it would
 pay twice and spend the rest of the deadline waiting again.
+
+The retries are this loop, not urllib3's `Retry` on the adapter: `Retry` gives every attempt the same
+timeouts (not what is left of one deadline), sleeps for any Retry-After it is sent (we cap it at 2 s), and
+retries statuses and read failures for the same set of methods, where a synthesis POST must be retried on
+429/5xx but never after a read timeout.
 """
 from __future__ import annotations
 

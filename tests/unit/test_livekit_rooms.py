@@ -121,15 +121,15 @@ def test_another_tenants_room_is_never_claimed(rooms, livekit):
 def test_listing_without_a_tenant_shows_every_room(rooms, livekit):
     livekit.add_room("a", '{"auth_id":"acme"}')
     livekit.add_room("b")
-    assert sorted(r["name"] for r in rooms.list_rooms(None)) == ["a", "b"]
-    assert [r["name"] for r in rooms.list_rooms("acme")] == ["a"]
+    assert sorted(r.name for r in rooms.list_rooms(None)) == ["a", "b"]
+    assert [r.name for r in rooms.list_rooms("acme")] == ["a"]
     assert rooms.list_rooms("globex") == []
 
 
 def test_an_open_server_hides_nothing_and_writes_nothing(rooms, livekit):
     livekit.add_participant("support-42", "alex")
-    assert rooms.room_details(None, "support-42")["participants"][0]["identity"] == "alex"
-    assert rooms.issue_token(None, "support-42", "Alex", "alex")["token"]
+    assert rooms.room_details(None, "support-42").participants[0].identity == "alex"
+    assert rooms.issue_token(None, "support-42", "Alex", "alex").token
     assert "UpdateRoomMetadata" not in [call.method for call in livekit.calls]
 
 

@@ -81,7 +81,7 @@ def test_hooks_persist_and_config_wins(database):
     registry = _registry(database)
     registry.upsert(None, [{"host": " New.Example.com", "url": "https://hooks.example.com/new", "auth_id": None}])
     again = _registry(database)  # another worker, or after a restart
-    assert [h["host"] for h in again.visible(None)] == ["config.example.com", "new.example.com"]
+    assert [h.host for h in again.visible(None)] == ["config.example.com", "new.example.com"]
     assert again.find("NEW.example.com").url == "https://hooks.example.com/new"
     assert again.find("config.example.com").secret == "own-secret"
     assert again.find("unknown.example.com") is None
@@ -90,7 +90,7 @@ def test_hooks_persist_and_config_wins(database):
 def test_hooks_are_tenant_scoped(database):
     registry = _registry(database, auth_required=True)
     registry.upsert("acme", [{"host": "a.example.com", "url": "https://a.example.com/", "auth_id": "acme"}])
-    assert [h["host"] for h in registry.visible("globex")] == []
+    assert [h.host for h in registry.visible("globex")] == []
     for entry in ({"host": "b.example.com", "url": "https://b/", "auth_id": "acme"},   # routes to acme
                   {"host": "a.example.com", "url": "https://b/", "auth_id": "globex"}):  # takes acme's host
         with pytest.raises(ApiError) as caught:

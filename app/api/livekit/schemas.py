@@ -26,14 +26,26 @@ class RoomListSchema(Schema):
     rooms = fields.List(fields.Nested(RoomSummarySchema), required=True)
 
 
+class EnumName(fields.String):
+    """A LiveKit enum number, written as its name; UNKNOWN for a number not in `names`."""
+
+    def __init__(self, names: dict[int, str], **kwargs):
+        super().__init__(**kwargs)
+        self.names = names
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return self.names.get(value, "UNKNOWN")
+
+
 class ParticipantSchema(Schema):
+    """Shapes LiveKit's ParticipantInfo."""
     sid = fields.String(required=True)
     identity = fields.String(required=True)
     name = fields.String(required=True)
-    state = fields.String(required=True, metadata={"example": "ACTIVE",
-                                                   "description": "JOINING, JOINED, ACTIVE, DISCONNECTED or UNKNOWN"})
-    kind = fields.String(required=True, metadata={"example": "STANDARD",
-                                                  "description": "STANDARD, INGRESS, EGRESS, SIP, AGENT or UNKNOWN"})
+    state = EnumName({0: "JOINING", 1: "JOINED", 2: "ACTIVE", 3: "DISCONNECTED"}, required=True,
+                     metadata={"example": "ACTIVE", "description": "JOINING, JOINED, ACTIVE, DISCONNECTED or UNKNOWN"})
+    kind = EnumName({0: "STANDARD", 1: "INGRESS", 2: "EGRESS", 3: "SIP", 4: "AGENT"}, required=True,
+                    metadata={"example": "STANDARD", "description": "STANDARD, INGRESS, EGRESS, SIP, AGENT or UNKNOWN"})
     joined_at = fields.Integer(required=True, metadata={"description": "Unix seconds"})
     metadata = fields.String(required=True)
     attributes = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
@@ -41,13 +53,14 @@ class ParticipantSchema(Schema):
 
 
 class RoomDetailsSchema(Schema):
-    sid = fields.String(required=True)
-    name = fields.String(required=True)
-    num_participants = fields.Integer(required=True)
-    max_participants = fields.Integer(required=True)
-    creation_time = fields.Integer(required=True)
-    metadata = fields.String(required=True, metadata={"example": '{"auth_id":"acme"}'})
-    active_recording = fields.Boolean(required=True)
+    """Shapes RoomDetails: LiveKit's Room and its participants."""
+    sid = fields.String(required=True, attribute="room.sid")
+    name = fields.String(required=True, attribute="room.name")
+    num_participants = fields.Integer(required=True, attribute="room.num_participants")
+    max_participants = fields.Integer(required=True, attribute="room.max_participants")
+    creation_time = fields.Integer(required=True, attribute="room.creation_time")
+    metadata = fields.String(required=True, attribute="room.metadata", metadata={"example": '{"auth_id":"acme"}'})
+    active_recording = fields.Boolean(required=True, attribute="room.active_recording")
     participants = fields.List(fields.Nested(ParticipantSchema), required=True)
 
 

@@ -6,6 +6,8 @@ operation sees only that tenant's rooms; another tenant's room answers exactly l
 nothing is isolated and nothing is written."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from livekit.protocol import models
 from livekit.protocol.webhook import WebhookEvent
 
@@ -18,8 +20,35 @@ from app.services.livekit.tokens import participant_token
 from app.settings import LiveKitSettings
 
 _MAX_PARTICIPANTS = 3  # what upstream creates rooms with
-_STATES = {0: "JOINING", 1: "JOINED", 2: "ACTIVE", 3: "DISCONNECTED"}
-_KINDS = {0: "STANDARD", 1: "INGRESS", 2: "EGRESS", 3: "SIP", 4: "AGENT"}
+
+
+@dataclass(frozen=True)
+class ParticipantToken:
+    token: str = field(repr=False)
+    room_name: str
+    participant_identity: str
+    livekit_url: str
+
+
+@dataclass(frozen=True)
+class RoomDetails:
+    room: models.Room
+    participants: list[models.ParticipantInfo]
+
+
+@dataclass(frozen=True)
+class RemovedParticipant:
+    room_name: str
+    participant_identity: str
+    status: str = "removed"
+
+
+@dataclass(frozen=True)
+class MutedTrack:
+    room_name: str
+    participant_identity: str
+    track_sid: str
+    muted: bool  # LiveKit's answer, not the request: the track's state now
 
 
 class TenantRooms:
@@ -85,7 +114,7 @@ class TenantRooms:
     # --- endpoints -----------------------------------------------------------------------------
 
     def issue_token(self, tenant: str | None, room_name: str, participant_name: str,
-                    participant_identity: str) -> dict:
+                    participant_identity: str) -> ParticipantToken:
         if self._livekit is None:  # even when no LiveKit call is needed: the token could not be signed
             raise LiveKitNotConfigured()
         if tenant is not None:
@@ -100,43 +129,32 @@ class TenantRooms:
             except LiveKitError as exc:
                 raise UpstreamError(f"Failed to prepare room: {exc.message}", code=exc.code) from None
         token = participant_token(self.settings, room_name, participant_identity, participant_name)
-        return {"token": token, "room_name": room_name, "participant_identity": participant_identity,
-                "livekit_url": self.settings.public_url}
+        return ParticipantToken(token, room_name, participant_identity, self.settings.public_url)
 
-    def list_rooms(self, tenant: str | None) -> list[dict]:
+    def list_rooms(self, tenant: str | None) -> list[models.Room]:
         try:
             rooms = self.client.list_rooms()
         except LiveKitError as exc:
             raise UpstreamError(f"Failed to list rooms: {exc.message}", code=exc.code) from None
-        return [{"name": room.name, "num_participants": room.num_participants, "creation_time": room.creation_time}
-                for room in rooms if self.visible_to(tenant, room)]
+        return [room for room in rooms if self.visible_to(tenant, room)]
 
-    def room_details(self, tenant: str | None, room_name: str) -> dict:
+    def room_details(self, tenant: str | None, room_name: str) -> RoomDetails:
         if not room_name.strip():
             raise BadRequest("Room name cannot be empty")
         hidden = NotFound(f"Room '{room_name}' not found or not accessible" if tenant is not None
                           else f"Room '{room_name}' not found", code="room_not_found")
         try:
             room = self.client.find_room(room_name)
-            if not self.visible_to(tenant, room):
+            if room is None or not self.visible_to(tenant, room):
                 raise hidden
             participants = self.client.list_participants(room_name)
         except LiveKitError as exc:
             if exc.not_found:
                 raise hidden from None
             raise UpstreamError(f"Failed to access room: {exc.message}", code=exc.code) from None
-        return {
-            "sid": room.sid,
-            "name": room.name,
-            "num_participants": room.num_participants,
-            "max_participants": room.max_participants,
-            "creation_time": room.creation_time,
-            "metadata": room.metadata,
-            "active_recording": room.active_recording,
-            "participants": [_participant(p) for p in participants],
-        }
+        return RoomDetails(room, list(participants))
 
-    def remove_participant(self, tenant: str | None, room_name: str, identity: str) -> dict:
+    def remove_participant(self, tenant: str | None, room_name: str, identity: str) -> RemovedParticipant:
         masked = NotFound(f"Room '{room_name}' not found or not accessible", code="participant_not_found")
         missing = NotFound(f"Participant '{identity}' not found in room '{room_name}'", code="participant_not_found")
         self.require_access(tenant, room_name, masked)
@@ -148,9 +166,10 @@ class TenantRooms:
             if exc.not_found:
                 raise missing from None
             raise UpstreamError(f"Failed to remove participant: {exc.message}", code="removal_failed") from None
-        return {"status": "removed", "room_name": room_name, "participant_identity": identity}
+        return RemovedParticipant(room_name, identity)
 
-    def mute_track(self, tenant: str | None, room_name: str, identity: str, track_sid: str, muted: bool) -> dict:
+    def mute_track(self, tenant: str | None, room_name: str, identity: str, track_sid: str,
+                   muted: bool) -> MutedTrack:
         masked = NotFound(f"Room '{room_name}' not found or not accessible", code="participant_not_found")
         self.require_access(tenant, room_name, masked)
         try:
@@ -160,20 +179,5 @@ class TenantRooms:
                 raise NotFound(f"Track '{track_sid}' or participant '{identity}' not found in room '{room_name}'",
                                code="participant_not_found") from None
             raise UpstreamError(f"Failed to mute track: {exc.message}", code="mute_failed") from None
-        # LiveKit's answer, not the request: it is the track's state now.
-        return {"room_name": room_name, "participant_identity": identity, "track_sid": track_sid,
-                "muted": track.muted}
+        return MutedTrack(room_name, identity, track_sid, track.muted)
 
-
-def _participant(info: models.ParticipantInfo) -> dict:
-    return {
-        "sid": info.sid,
-        "identity": info.identity,
-        "name": info.name,
-        "state": _STATES.get(info.state, "UNKNOWN"),
-        "kind": _KINDS.get(info.kind, "UNKNOWN"),
-        "joined_at": info.joined_at,
-        "metadata": info.metadata,
-        "attributes": dict(info.attributes),
-        "is_publisher": info.is_publisher,
-    }

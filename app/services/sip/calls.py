@@ -39,6 +39,23 @@ class SipOverrides:
 
 
 @dataclass(frozen=True)
+class PlacedCall:
+    room_name: str
+    participant_identity: str
+    participant_id: str
+    sip_call_id: str
+    status: str = "initiated"  # LiveKit is ringing the number; the call is not answered yet
+
+
+@dataclass(frozen=True)
+class Transfer:
+    status: str  # "completed", or "initiated" while LiveKit is still ringing the new party
+    room_name: str
+    participant_identity: str
+    transfer_to: str  # tel:<number>
+
+
+@dataclass(frozen=True)
 class _Route:
     trunk_id: str = ""
     trunk: proto_sip.SIPOutboundConfig | None = None
@@ -53,7 +70,7 @@ class SipCalls:
         self.transfer_wait_seconds = transfer_wait_seconds
 
     def call(self, tenant: str | None, room_name: str, participant_name: str, participant_identity: str,
-             from_phone_number: str, to_phone_number: str, overrides: SipOverrides | None = None) -> dict:
+             from_phone_number: str, to_phone_number: str, overrides: SipOverrides | None = None) -> PlacedCall:
         to_tel = _phone("to_phone_number", to_phone_number)
         from_tel = _phone("from_phone_number", from_phone_number)
         route = self._route(overrides or SipOverrides())
@@ -76,10 +93,9 @@ class SipCalls:
         except LiveKitError as exc:
             raise UpstreamError(f"SIP call failed: {self._without_passwords(exc.message, route)}",
                                 code="call_failed") from None
-        return {"status": "initiated", "room_name": info.room_name, "participant_identity": info.participant_identity,
-                "participant_id": info.participant_id, "sip_call_id": info.sip_call_id}
+        return PlacedCall(info.room_name, info.participant_identity, info.participant_id, info.sip_call_id)
 
-    def transfer(self, tenant: str | None, room_name: str, participant_identity: str, transfer_to: str) -> dict:
+    def transfer(self, tenant: str | None, room_name: str, participant_identity: str, transfer_to: str) -> Transfer:
         try:
             target = normalize_phone_number(transfer_to)
         except InvalidPhoneNumber as exc:
@@ -110,8 +126,7 @@ class SipCalls:
             status = "initiated"  # LiveKit has the REFER and is still ringing the new party
         except LiveKitError as exc:
             raise UpstreamError(f"SIP transfer failed: {exc.message}", code="transfer_failed") from None
-        return {"status": status, "room_name": room_name, "participant_identity": participant_identity,
-                "transfer_to": target}
+        return Transfer(status, room_name, participant_identity, target)
 
     # --- steps ---------------------------------------------------------------------------------
 

@@ -33,9 +33,6 @@ class Hook:
     secret: str | None = field(default=None, repr=False)
     configured: bool = False
 
-    def as_dict(self) -> dict:
-        return {"host": self.host, "url": self.url, "auth_id": self.auth_id}
-
 
 class HookStorageFailed(ApiError):
     status, code, message = 500, "hook_storage_failed", "Failed to store SIP hooks"
@@ -74,12 +71,12 @@ class SipHookRegistry:
         except SQLAlchemyError:
             raise HookStorageFailed("Failed to read SIP hooks") from None
 
-    def visible(self, tenant: str | None) -> list[dict]:
-        return [hook.as_dict() for hook in self.all() if tenant is None or hook.auth_id == tenant]
+    def visible(self, tenant: str | None) -> list[Hook]:
+        return [hook for hook in self.all() if tenant is None or hook.auth_id == tenant]
 
     # --- changing ------------------------------------------------------------------------------
 
-    def upsert(self, tenant: str | None, entries: list[dict]) -> list[dict]:
+    def upsert(self, tenant: str | None, entries: list[dict]) -> list[Hook]:
         hooks = [self._validated(tenant, entry) for entry in entries]
         if tenant is not None:  # one answer for configured and stored hosts of others, before anything else
             owners = self._owners([hook.host for hook in hooks])
@@ -96,7 +93,7 @@ class SipHookRegistry:
             self._store(tenant, hooks)
         return self.visible(tenant)
 
-    def delete(self, tenant: str | None, hosts: list[str]) -> list[dict]:
+    def delete(self, tenant: str | None, hosts: list[str]) -> list[Hook]:
         names = sorted({normalize_host(h) for h in hosts if h.strip()})
         if not names:
             raise BadRequest("No hosts provided to delete.")

@@ -26,74 +26,43 @@ Feature: Outbound SIP calls
       And "customer-1" is on the phone in room "call-7"
 
     Scenario: The request chooses another carrier and credentials
-      When I POST "/sip/call" with the JSON body:
-        """
-        {"room_name": "call-7", "participant_name": "Customer", "participant_identity": "customer-1",
-         "from_phone_number": "+15105550123", "to_phone_number": "+15551234567",
-         "sip": {"outbound_address": "sip.other-carrier.example:5060", "auth_username": "other-user",
-                 "auth_password": "other-pass-456"}}
-        """
+      When I call "+15551234567" from "+15105550123" into room "call-7" as "customer-1" through the carrier "sip.other-carrier.example:5060" as user "other-user" with password "other-pass-456"
       Then the response status is 200
       And LiveKit dialled "+15551234567" from "+15105550123" through the carrier "sip.other-carrier.example:5060" as user "other-user"
       And the carrier password sent to LiveKit is "other-pass-456"
 
     Scenario: Overrides left empty keep the configured values
-      When I POST "/sip/call" with the JSON body:
-        """
-        {"room_name": "call-7", "participant_name": "Customer", "participant_identity": "customer-1",
-         "from_phone_number": "+15105550123", "to_phone_number": "+15551234567",
-         "sip": {"outbound_address": null, "auth_username": null, "auth_password": null}}
-        """
+      When I call "+15551234567" from "+15105550123" into room "call-7" as "customer-1" leaving the carrier, user and password empty
       Then the response status is 200
       And LiveKit dialled "+15551234567" from "+15105550123" through the carrier "sip.carrier.example" as user "carrier-user"
       And the carrier password sent to LiveKit is "carrier-pass-123"
 
     Scenario: A configured LiveKit trunk is used when the request names no carrier
       Given SIP calls go out through the LiveKit trunk "ST_carrier"
-      When I POST "/sip/call" with the JSON body:
-        """
-        {"room_name": "call-7", "participant_name": "Customer", "participant_identity": "customer-1",
-         "from_phone_number": "+15105550123", "to_phone_number": "+15551234567"}
-        """
+      When I call "+15551234567" from "+15105550123" into room "call-7" as "customer-1"
       Then the response status is 200
       And LiveKit dialled "+15551234567" through the trunk "ST_carrier"
 
     Scenario: National numbers and extensions can be dialled
-      When I POST "/sip/call" with the JSON body:
-        """
-        {"room_name": "call-7", "participant_name": "Desk", "participant_identity": "desk-1",
-         "from_phone_number": "07123456789", "to_phone_number": "1234"}
-        """
+      When I call "1234" from "07123456789" into room "call-7" as "desk-1"
       Then the response status is 200
       And LiveKit dialled "1234" from "07123456789" through the carrier "sip.carrier.example" as user "carrier-user"
 
     Scenario: An invalid number to call is refused, naming the field
-      When I POST "/sip/call" with the JSON body:
-        """
-        {"room_name": "call-7", "participant_name": "Customer", "participant_identity": "customer-1",
-         "from_phone_number": "+15105550123", "to_phone_number": "+1 555 CALL-NOW"}
-        """
+      When I call "+1 555 CALL-NOW" from "+15105550123" into room "call-7" as "customer-1"
       Then the response status is 400
       And the error code is "invalid_phone_number"
       And the error message contains "Invalid to_phone_number"
       And LiveKit did not dial anyone
 
     Scenario: An invalid caller number is refused, naming the field
-      When I POST "/sip/call" with the JSON body:
-        """
-        {"room_name": "call-7", "participant_name": "Customer", "participant_identity": "customer-1",
-         "from_phone_number": "15+10", "to_phone_number": "+15551234567"}
-        """
+      When I call "+15551234567" from "15+10" into room "call-7" as "customer-1"
       Then the response status is 400
       And the error code is "invalid_phone_number"
       And the error message contains "Invalid from_phone_number"
 
     Scenario: An empty room name is refused
-      When I POST "/sip/call" with the JSON body:
-        """
-        {"room_name": "", "participant_name": "Customer", "participant_identity": "customer-1",
-         "from_phone_number": "+15105550123", "to_phone_number": "+15551234567"}
-        """
+      When I call "+15551234567" from "+15105550123" into room "" as "customer-1"
       Then the response status is 400
       And the error code is "invalid_request"
       And the error message contains "room_name"
@@ -101,12 +70,7 @@ Feature: Outbound SIP calls
     Scenario: The carrier refuses the call, and its password is never shown or logged
       Given the setting LOG_LEVEL is "DEBUG"
       And LiveKit answers CreateSIPParticipant with the error "resource_exhausted": "sip status 486: Busy Here (auth carrier-user:carrier-pass-123)"
-      When I POST "/sip/call" with the JSON body:
-        """
-        {"room_name": "call-7", "participant_name": "Customer", "participant_identity": "customer-1",
-         "from_phone_number": "+15105550123", "to_phone_number": "+15551234567",
-         "sip": {"auth_password": "request-pass-789"}}
-        """
+      When I call "+15551234567" from "+15105550123" into room "call-7" as "customer-1" with the carrier password "request-pass-789"
       Then the response status is 500
       And the error code is "call_failed"
       And the error message contains "Busy Here"
@@ -122,42 +86,26 @@ Feature: Outbound SIP calls
       And tenant "globex" has the API secret "globex-secret-2"
 
     Scenario: A call into a new room creates the room as the tenant's
-      When tenant "acme" sends POST "/sip/call" with the JSON body:
-        """
-        {"room_name": "acme-call", "participant_name": "Customer", "participant_identity": "customer-1",
-         "from_phone_number": "+15105550123", "to_phone_number": "+15551234567"}
-        """
+      When tenant "acme" calls "+15551234567" from "+15105550123" into room "acme-call" as "customer-1"
       Then the response status is 200
       And room "acme-call" belongs to tenant "acme"
       And "customer-1" is on the phone in room "acme-call"
 
     Scenario: A call into the tenant's own room
       Given room "acme-call" belongs to tenant "acme"
-      When tenant "acme" sends POST "/sip/call" with the JSON body:
-        """
-        {"room_name": "acme-call", "participant_name": "Customer", "participant_identity": "customer-1",
-         "from_phone_number": "+15105550123", "to_phone_number": "+15551234567"}
-        """
+      When tenant "acme" calls "+15551234567" from "+15105550123" into room "acme-call" as "customer-1"
       Then the response status is 200
 
     Scenario: Tenant B cannot call into tenant A's room
       Given room "acme-call" belongs to tenant "acme"
-      When tenant "globex" sends POST "/sip/call" with the JSON body:
-        """
-        {"room_name": "acme-call", "participant_name": "Intruder", "participant_identity": "intruder-1",
-         "from_phone_number": "+15105550123", "to_phone_number": "+15551234567"}
-        """
+      When tenant "globex" calls "+15551234567" from "+15105550123" into room "acme-call" as "intruder-1"
       Then the response status is 404
       And the error code is "room_access_denied"
       And LiveKit did not dial anyone
 
     Scenario: A tenant cannot call into a room nobody owns
       Given room "lobby" exists without an owner
-      When tenant "acme" sends POST "/sip/call" with the JSON body:
-        """
-        {"room_name": "lobby", "participant_name": "Customer", "participant_identity": "customer-1",
-         "from_phone_number": "+15105550123", "to_phone_number": "+15551234567"}
-        """
+      When tenant "acme" calls "+15551234567" from "+15105550123" into room "lobby" as "customer-1"
       Then the response status is 404
       And the error code is "room_access_denied"
 
@@ -165,20 +113,12 @@ Feature: Outbound SIP calls
 
     Scenario: No carrier is configured and the request names none
       Given SIP is configured without an outbound carrier
-      When I POST "/sip/call" with the JSON body:
-        """
-        {"room_name": "call-7", "participant_name": "Customer", "participant_identity": "customer-1",
-         "from_phone_number": "+15105550123", "to_phone_number": "+15551234567"}
-        """
+      When I call "+15551234567" from "+15105550123" into room "call-7" as "customer-1"
       Then the response status is 500
       And the error code is "outbound_address_not_configured"
 
     Scenario: LiveKit credentials are not configured
       Given no LiveKit API key and secret are configured
-      When I POST "/sip/call" with the JSON body:
-        """
-        {"room_name": "call-7", "participant_name": "Customer", "participant_identity": "customer-1",
-         "from_phone_number": "+15105550123", "to_phone_number": "+15551234567"}
-        """
+      When I call "+15551234567" from "+15105550123" into room "call-7" as "customer-1"
       Then the response status is 500
       And the error code is "livekit_not_configured"

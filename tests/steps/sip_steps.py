@@ -128,6 +128,45 @@ def hook_store_broken(world):
 
 # --- When ------------------------------------------------------------------------------------------
 
+_CALL = r'"(?P<to>[^"]*)" from "(?P<caller>[^"]*)" into room "(?P<room>[^"]*)" as "(?P<identity>[^"]*)"'
+
+
+def place_call(world, to, caller, room, identity, tenant=None, sip=None):
+    body = {"room_name": room, "participant_name": "Customer", "participant_identity": identity,
+            "from_phone_number": caller, "to_phone_number": to}
+    if sip is not None:
+        body["sip"] = sip
+    send(world, "POST", "/sip/call", json.dumps(body), tenant)
+
+
+@when(parsers.re(rf"I call {_CALL}$"))
+def call(world, to, caller, room, identity):
+    place_call(world, to, caller, room, identity)
+
+
+@when(parsers.re(rf'tenant "(?P<tenant>[^"]+)" calls {_CALL}$'))
+def tenant_calls(world, tenant, to, caller, room, identity):
+    place_call(world, to, caller, room, identity, tenant=tenant)
+
+
+@when(parsers.re(rf'I call {_CALL} through the carrier "(?P<address>[^"]*)" as user "(?P<user>[^"]*)" '
+                 r'with password "(?P<password>[^"]*)"$'))
+def call_through_carrier(world, to, caller, room, identity, address, user, password):
+    place_call(world, to, caller, room, identity,
+               sip={"outbound_address": address, "auth_username": user, "auth_password": password})
+
+
+@when(parsers.re(rf'I call {_CALL} with the carrier password "(?P<password>[^"]*)"$'))
+def call_with_password(world, to, caller, room, identity, password):
+    place_call(world, to, caller, room, identity, sip={"auth_password": password})
+
+
+@when(parsers.re(rf"I call {_CALL} leaving the carrier, user and password empty$"))
+def call_with_empty_overrides(world, to, caller, room, identity):
+    place_call(world, to, caller, room, identity,
+               sip={"outbound_address": None, "auth_username": None, "auth_password": None})
+
+
 @when(parsers.parse('tenant "{tenant}" adds a hook for "{host}" sending to "{url}"'))
 def tenant_adds_hook(world, tenant, host, url):
     send(world, "POST", "/sip/hooks", json.dumps({"hooks": [{"host": host, "url": url, "auth_id": tenant}]}), tenant)

@@ -27,74 +27,49 @@ Feature: SIP call transfers
 
   Scenario: A transfer LiveKit is still ringing is reported as initiated
     Given LiveKit takes 2.5 seconds to answer TransferSIPParticipant
-    When tenant "acme" sends POST "/sip/transfer" with the JSON body:
-      """
-      {"room_name": "acme-call", "participant_identity": "caller-1", "transfer_to": "1234"}
-      """
+    When tenant "acme" transfers "caller-1" in room "acme-call" to "1234"
     Then the response status is 200
-    And the response field "status" is "initiated"
-    And the response field "transfer_to" is "tel:1234"
+    And the transfer to "tel:1234" is reported as initiated
 
   Scenario: An invalid number is refused
-    When tenant "acme" sends POST "/sip/transfer" with the JSON body:
-      """
-      {"room_name": "acme-call", "participant_identity": "caller-1", "transfer_to": "reception"}
-      """
+    When tenant "acme" transfers "caller-1" in room "acme-call" to "reception"
     Then the response status is 400
     And the error code is "invalid_phone_number"
     And the error message contains "Invalid phone number"
     And LiveKit did not transfer anyone
 
   Scenario: An empty room name is refused
-    When tenant "acme" sends POST "/sip/transfer" with the JSON body:
-      """
-      {"room_name": " ", "participant_identity": "caller-1", "transfer_to": "+15550001111"}
-      """
+    When tenant "acme" transfers "caller-1" in room " " to "+15550001111"
     Then the response status is 400
     And the error code is "invalid_request"
 
   Scenario: Only phone callers can be transferred
-    When tenant "acme" sends POST "/sip/transfer" with the JSON body:
-      """
-      {"room_name": "acme-call", "participant_identity": "agent", "transfer_to": "+15550001111"}
-      """
+    When tenant "acme" transfers "agent" in room "acme-call" to "+15550001111"
     Then the response status is 404
     And the error code is "participant_not_found"
     And the error message contains "not found or is not a SIP participant"
     And LiveKit did not transfer anyone
 
   Scenario: A caller who is not in the room
-    When tenant "acme" sends POST "/sip/transfer" with the JSON body:
-      """
-      {"room_name": "acme-call", "participant_identity": "caller-9", "transfer_to": "+15550001111"}
-      """
+    When tenant "acme" transfers "caller-9" in room "acme-call" to "+15550001111"
     Then the response status is 404
     And the error code is "participant_not_found"
 
   Scenario: Tenant B cannot transfer a caller out of tenant A's room
-    When tenant "globex" sends POST "/sip/transfer" with the JSON body:
-      """
-      {"room_name": "acme-call", "participant_identity": "caller-1", "transfer_to": "+15550001111"}
-      """
+    When tenant "globex" transfers "caller-1" in room "acme-call" to "+15550001111"
     Then the response status is 404
     And the error code is "room_access_denied"
     And LiveKit did not transfer anyone
 
   Scenario: LiveKit fails the transfer
     Given LiveKit answers TransferSIPParticipant with the error "failed_precondition": "sip status 403: Forbidden"
-    When tenant "acme" sends POST "/sip/transfer" with the JSON body:
-      """
-      {"room_name": "acme-call", "participant_identity": "caller-1", "transfer_to": "+15550001111"}
-      """
+    When tenant "acme" transfers "caller-1" in room "acme-call" to "+15550001111"
     Then the response status is 500
     And the error code is "transfer_failed"
     And the error message contains "SIP transfer failed"
 
   Scenario: Transfers need LiveKit credentials
     Given no LiveKit API key and secret are configured
-    When tenant "acme" sends POST "/sip/transfer" with the JSON body:
-      """
-      {"room_name": "acme-call", "participant_identity": "caller-1", "transfer_to": "+15550001111"}
-      """
+    When tenant "acme" transfers "caller-1" in room "acme-call" to "+15550001111"
     Then the response status is 500
     And the error code is "livekit_not_configured"

@@ -167,6 +167,13 @@ def call_with_empty_overrides(world, to, caller, room, identity):
                sip={"outbound_address": None, "auth_username": None, "auth_password": None})
 
 
+@when(parsers.re(r'tenant "(?P<tenant>[^"]+)" transfers "(?P<identity>[^"]*)" in room "(?P<room>[^"]*)" '
+                 r'to "(?P<target>[^"]*)"$'))
+def tenant_transfers(world, tenant, identity, room, target):
+    body = {"room_name": room, "participant_identity": identity, "transfer_to": target}
+    send(world, "POST", "/sip/transfer", json.dumps(body), tenant)
+
+
 @when(parsers.parse('tenant "{tenant}" adds a hook for "{host}" sending to "{url}"'))
 def tenant_adds_hook(world, tenant, host, url):
     send(world, "POST", "/sip/hooks", json.dumps({"hooks": [{"host": host, "url": url, "auth_id": tenant}]}), tenant)
@@ -266,6 +273,12 @@ def dialled_through_carrier(livekit, to, caller, address, user):
 def dialled_through_trunk(livekit, to, trunk):
     call = livekit.sip_calls[-1]
     assert (call.sip_call_to, call.sip_trunk_id, call.HasField("trunk")) == (to, trunk, False), call
+
+
+@then(parsers.parse('the transfer to "{target}" is reported as {status}'))
+def transfer_reported(world, target, status):
+    body = world.response.get_json()
+    assert (body["status"], body["transfer_to"]) == (status, target), body
 
 
 @then(parsers.parse('the carrier password sent to LiveKit is "{password}"'))

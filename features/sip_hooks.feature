@@ -10,7 +10,7 @@ Feature: SIP hooks
       Given SIP is configured with the read-only hook "config.example.com" for tenant "acme"
 
     Scenario: The configured hooks are listed
-      When I GET "/sip/hooks"
+      When I list the SIP hooks
       Then the listed hooks are "config.example.com"
       And the hook for "config.example.com" sends to "https://hooks.example.com/acme" for tenant "acme"
 
@@ -22,79 +22,54 @@ Feature: SIP hooks
       Then the response status is 200
       And the listed hooks are "config.example.com, sip.support.example.com"
       When the server restarts
-      And I GET "/sip/hooks"
+      And I list the SIP hooks
       Then the hook for "sip.support.example.com" sends to "https://hooks.example.com/support" for no tenant
 
     Scenario: A hook with the same host replaces the old one, whatever the case
       Given a hook sends the calls for "sip.support.example.com" to "https://hooks.example.com/old"
-      When I POST "/sip/hooks" with the JSON body:
-        """
-        {"hooks": [{"host": "SIP.SUPPORT.EXAMPLE.COM", "url": "https://hooks.example.com/new", "auth_id": ""}]}
-        """
+      When I add a hook for "SIP.SUPPORT.EXAMPLE.COM" sending to "https://hooks.example.com/new"
       Then the listed hooks are "config.example.com, sip.support.example.com"
       And the hook for "sip.support.example.com" sends to "https://hooks.example.com/new" for no tenant
 
     Scenario: An empty list changes nothing
-      When I POST "/sip/hooks" with the JSON body:
-        """
-        {"hooks": []}
-        """
+      When I add no hooks
       Then the listed hooks are "config.example.com"
 
     Scenario: A configured hook cannot be changed
-      When I POST "/sip/hooks" with the JSON body:
-        """
-        {"hooks": [{"host": "Config.Example.com", "url": "https://evil.example.com/", "auth_id": ""}]}
-        """
+      When I add a hook for "Config.Example.com" sending to "https://evil.example.com/"
       Then the response status is 405
       And the error code is "config_hook_read_only"
       And the error message contains "config.example.com"
 
     Scenario: A configured hook cannot be deleted
-      When I DELETE "/sip/hooks" with the JSON body:
-        """
-        {"hosts": ["config.example.com"]}
-        """
+      When I delete the hooks for "config.example.com"
       Then the response status is 405
       And the error code is "config_hook_read_only"
 
     Scenario: The same host twice in one request is refused
-      When I POST "/sip/hooks" with the JSON body:
-        """
-        {"hooks": [{"host": "a.example.com", "url": "https://hooks.example.com/1", "auth_id": ""},
-                   {"host": "A.example.com", "url": "https://hooks.example.com/2", "auth_id": ""}]}
-        """
+      When I add hooks for "a.example.com" and "A.example.com" at once
       Then the response status is 400
       And the error code is "duplicate_host"
 
     Scenario: A hook must send to an http(s) URL
-      When I POST "/sip/hooks" with the JSON body:
-        """
-        {"hooks": [{"host": "a.example.com", "url": "ftp://hooks.example.com/", "auth_id": ""}]}
-        """
+      When I add a hook for "a.example.com" sending to "ftp://hooks.example.com/"
       Then the response status is 400
       And the error code is "invalid_hook_url"
 
     Scenario: A hook is deleted, and deleting an unknown host changes nothing
       Given a hook sends the calls for "sip.support.example.com" to "https://hooks.example.com/support"
-      When I DELETE "/sip/hooks" with the JSON body:
-        """
-        {"hosts": ["SIP.support.example.com", "never-added.example.com"]}
-        """
+      When I delete the hooks for "SIP.support.example.com", "never-added.example.com"
       Then the listed hooks are "config.example.com"
 
     Scenario: Deleting needs at least one host
-      When I DELETE "/sip/hooks" with the JSON body:
-        """
-        {"hosts": []}
-        """
+      When I delete no hooks
       Then the response status is 400
       And the error code is "invalid_request"
       And the error message contains "No hosts provided"
 
     Scenario: The hook store fails
       Given the hook store is broken
-      When I GET "/sip/hooks"
+      When I list the SIP hooks
       Then the response status is 500
       And the error code is "hook_storage_failed"
 
@@ -109,45 +84,33 @@ Feature: SIP hooks
       And tenant "acme" has a hook sending the calls for "sip.acme.example" to "https://hooks.acme.example/sip"
 
     Scenario: A tenant lists only its own hooks
-      When tenant "globex" sends GET "/sip/hooks"
+      When tenant "globex" lists the SIP hooks
       Then no hooks are listed
-      When tenant "acme" sends GET "/sip/hooks"
+      When tenant "acme" lists the SIP hooks
       Then the listed hooks are "config.example.com, sip.acme.example"
 
     Scenario: A hook must name the tenant
-      When tenant "globex" sends POST "/sip/hooks" with the JSON body:
-        """
-        {"hooks": [{"host": "sip.globex.example", "url": "https://hooks.globex.example/sip", "auth_id": ""}]}
-        """
+      When tenant "globex" adds a hook for "sip.globex.example" sending to "https://hooks.globex.example/sip" for no tenant
       Then the response status is 400
       And the error code is "invalid_auth_id"
 
     Scenario: Tenant B cannot route calls into tenant A's rooms
-      When tenant "globex" sends POST "/sip/hooks" with the JSON body:
-        """
-        {"hooks": [{"host": "sip.globex.example", "url": "https://hooks.globex.example/sip", "auth_id": "acme"}]}
-        """
+      When tenant "globex" adds a hook for "sip.globex.example" sending to "https://hooks.globex.example/sip" for tenant "acme"
       Then the response status is 403
       And the error code is "hook_access_denied"
 
     Scenario: Tenant B cannot take over tenant A's host
-      When tenant "globex" sends POST "/sip/hooks" with the JSON body:
-        """
-        {"hooks": [{"host": "sip.acme.example", "url": "https://hooks.globex.example/steal", "auth_id": "globex"}]}
-        """
+      When tenant "globex" adds a hook for "sip.acme.example" sending to "https://hooks.globex.example/steal"
       Then the response status is 403
       And the error code is "hook_access_denied"
       And the error message contains "cannot be routed by your tenant"
-      When tenant "acme" sends GET "/sip/hooks"
+      When tenant "acme" lists the SIP hooks
       Then the hook for "sip.acme.example" sends to "https://hooks.acme.example/sip" for tenant "acme"
 
     Scenario: Tenant B cannot delete tenant A's hook
-      When tenant "globex" sends DELETE "/sip/hooks" with the JSON body:
-        """
-        {"hosts": ["sip.acme.example"]}
-        """
+      When tenant "globex" deletes the hooks for "sip.acme.example"
       Then the response status is 200
-      When tenant "acme" sends GET "/sip/hooks"
+      When tenant "acme" lists the SIP hooks
       Then the listed hooks are "config.example.com, sip.acme.example"
 
     Scenario: Tenant B cannot tell a configured host from another tenant's host
@@ -156,10 +119,7 @@ Feature: SIP hooks
       Then both answers are the same 403 "hook_access_denied" but for the host they name
 
     Scenario: Deleting a configured host of another tenant changes nothing, like an unknown host
-      When tenant "globex" sends DELETE "/sip/hooks" with the JSON body:
-        """
-        {"hosts": ["config.example.com"]}
-        """
+      When tenant "globex" deletes the hooks for "config.example.com"
       Then the response status is 200
       And no hooks are listed
 
@@ -213,5 +173,5 @@ Feature: SIP hooks
       And the delivery is refused as not public and the customer receives nothing
 
     Scenario: Hooks need an API token
-      When I GET "/sip/hooks"
+      When I list the SIP hooks
       Then the response status is 401

@@ -3,6 +3,7 @@ SIP hooks, and LiveKit's signed webhook with the events forwarded to a customer'
 from __future__ import annotations
 
 import json
+import re
 import time
 from datetime import datetime, timezone
 
@@ -174,10 +175,73 @@ def tenant_transfers(world, tenant, identity, room, target):
     send(world, "POST", "/sip/transfer", json.dumps(body), tenant)
 
 
-@when(parsers.parse('tenant "{tenant}" adds a hook for "{host}" sending to "{url}"'))
+_HOOK = r'a hook for "(?P<host>[^"]*)" sending to "(?P<url>[^"]*)"'
+
+
+def add_hooks(world, hooks: list[dict], tenant: str | None = None):
+    send(world, "POST", "/sip/hooks", json.dumps({"hooks": hooks}), tenant)
+    for hook in hooks:
+        world.hook_answers = [*getattr(world, "hook_answers", []), (hook["host"], world.response)]
+
+
+def delete_hooks(world, hosts: str, tenant: str | None = None):
+    send(world, "DELETE", "/sip/hooks", json.dumps({"hosts": re.findall(r'"([^"]*)"', hosts)}), tenant)
+
+
+@when(parsers.re(rf"I add {_HOOK}$"))
+def add_hook(world, host, url):
+    add_hooks(world, [{"host": host, "url": url, "auth_id": ""}])
+
+
+@when(parsers.re(rf'tenant "(?P<tenant>[^"]+)" adds {_HOOK}$'))
 def tenant_adds_hook(world, tenant, host, url):
-    send(world, "POST", "/sip/hooks", json.dumps({"hooks": [{"host": host, "url": url, "auth_id": tenant}]}), tenant)
-    world.hook_answers = [*getattr(world, "hook_answers", []), (host, world.response)]
+    add_hooks(world, [{"host": host, "url": url, "auth_id": tenant}], tenant)
+
+
+@when(parsers.re(rf'tenant "(?P<tenant>[^"]+)" adds {_HOOK} for tenant "(?P<owner>[^"]*)"$'))
+def tenant_adds_hook_for(world, tenant, host, url, owner):
+    add_hooks(world, [{"host": host, "url": url, "auth_id": owner}], tenant)
+
+
+@when(parsers.re(rf'tenant "(?P<tenant>[^"]+)" adds {_HOOK} for no tenant$'))
+def tenant_adds_hook_for_nobody(world, tenant, host, url):
+    add_hooks(world, [{"host": host, "url": url, "auth_id": ""}], tenant)
+
+
+@when(parsers.parse('I add hooks for "{first}" and "{second}" at once'))
+def add_two_hooks(world, first, second):
+    add_hooks(world, [{"host": first, "url": "https://hooks.example.com/1", "auth_id": ""},
+                      {"host": second, "url": "https://hooks.example.com/2", "auth_id": ""}])
+
+
+@when("I add no hooks")
+def add_no_hooks(world):
+    add_hooks(world, [])
+
+
+@when(parsers.re(r"I delete the hooks for (?P<hosts>.+)$"))
+def delete(world, hosts):
+    delete_hooks(world, hosts)
+
+
+@when(parsers.re(r'tenant "(?P<tenant>[^"]+)" deletes the hooks for (?P<hosts>.+)$'))
+def tenant_deletes(world, tenant, hosts):
+    delete_hooks(world, hosts, tenant)
+
+
+@when("I delete no hooks")
+def delete_nothing(world):
+    delete_hooks(world, "")
+
+
+@when("I list the SIP hooks")
+def list_hooks(world):
+    send(world, "GET", "/sip/hooks")
+
+
+@when(parsers.parse('tenant "{tenant}" lists the SIP hooks'))
+def tenant_lists_hooks(world, tenant):
+    send(world, "GET", "/sip/hooks", tenant=tenant)
 
 
 @when("the server restarts")

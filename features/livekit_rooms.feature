@@ -24,12 +24,12 @@ Feature: LiveKit room management
         """
 
     Scenario: Nothing of tenant A's rooms appears in tenant B's listing
-      When tenant "globex" sends GET "/livekit/rooms"
+      When tenant "globex" lists its rooms
       Then the listed rooms are "globex-sales"
 
     Scenario: LiveKit fails while listing
       Given LiveKit answers ListRooms with the error "unavailable": "node draining"
-      When tenant "acme" sends GET "/livekit/rooms"
+      When tenant "acme" lists its rooms
       Then the response status is 500
       And the error code is "livekit_error"
       And the error message contains "Failed to list rooms"
@@ -37,7 +37,7 @@ Feature: LiveKit room management
   Rule: Looking inside a room
 
     Scenario: A tenant sees its room and the participants in it
-      When tenant "acme" sends GET "/livekit/rooms/acme-support"
+      When tenant "acme" looks inside room "acme-support"
       Then the response status is 200
       And the response field "name" is "acme-support"
       And the response field "num_participants" is "2"
@@ -51,20 +51,20 @@ Feature: LiveKit room management
       And the response field "name" is "team/alpha"
 
     Scenario: A room that does not exist
-      When tenant "acme" sends GET "/livekit/rooms/nowhere"
+      When tenant "acme" looks inside room "nowhere"
       Then the response status is 404
       And the error code is "room_not_found"
       And the error message contains "Room 'nowhere' not found or not accessible"
 
     Scenario: Tenant B cannot inspect tenant A's room, and learns nothing about it
-      When tenant "globex" sends GET "/livekit/rooms/acme-support"
+      When tenant "globex" looks inside room "acme-support"
       Then the response status is 404
       And the error code is "room_not_found"
       And the error message contains "Room 'acme-support' not found or not accessible"
       And the error message does not contain "alex"
 
     Scenario: A room nobody owns is not shown to a tenant
-      When tenant "acme" sends GET "/livekit/rooms/unclaimed"
+      When tenant "acme" looks inside room "unclaimed"
       Then the response status is 404
       And the error code is "room_not_found"
 
@@ -75,7 +75,7 @@ Feature: LiveKit room management
 
     Scenario: LiveKit fails while the room is read
       Given LiveKit answers ListParticipants with the error "internal": "participant store down"
-      When tenant "acme" sends GET "/livekit/rooms/acme-support"
+      When tenant "acme" looks inside room "acme-support"
       Then the response status is 500
       And the error message contains "Failed to access room"
 
@@ -94,39 +94,27 @@ Feature: LiveKit room management
       And "bot" is no longer in room "acme-support"
 
     Scenario: A participant who is not in the room
-      When tenant "acme" sends DELETE "/livekit/participant" with the JSON body:
-        """
-        {"room_name": "acme-support", "participant_identity": "ghost"}
-        """
+      When tenant "acme" removes "ghost" from room "acme-support"
       Then the response status is 404
       And the error code is "participant_not_found"
       And the error message contains "Participant 'ghost' not found in room 'acme-support'"
 
     Scenario: Tenant B cannot remove anyone from tenant A's room
-      When tenant "globex" sends DELETE "/livekit/participant" with the JSON body:
-        """
-        {"room_name": "acme-support", "participant_identity": "alex"}
-        """
+      When tenant "globex" removes "alex" from room "acme-support"
       Then the response status is 404
       And the error code is "participant_not_found"
       And "alex" is still in room "acme-support"
       And LiveKit did not remove anyone
 
     Scenario: An empty identity is refused
-      When tenant "acme" sends DELETE "/livekit/participant" with the JSON body:
-        """
-        {"room_name": "acme-support", "participant_identity": " "}
-        """
+      When tenant "acme" removes " " from room "acme-support"
       Then the response status is 400
       And the error code is "invalid_request"
       And the error message contains "participant_identity"
 
     Scenario: LiveKit fails to remove the participant
       Given LiveKit answers RemoveParticipant with the error "internal": "signal node lost"
-      When tenant "acme" sends DELETE "/livekit/participant" with the JSON body:
-        """
-        {"room_name": "acme-support", "participant_identity": "bot"}
-        """
+      When tenant "acme" removes "bot" from room "acme-support"
       Then the response status is 500
       And the error code is "removal_failed"
 
@@ -145,38 +133,26 @@ Feature: LiveKit room management
       And the track "TR_mic" of "alex" in room "acme-support" is muted
 
     Scenario: A track that does not exist
-      When tenant "acme" sends POST "/livekit/participant/mute" with the JSON body:
-        """
-        {"room_name": "acme-support", "participant_identity": "alex", "track_sid": "TR_camera", "muted": true}
-        """
+      When tenant "acme" mutes the track "TR_camera" of "alex" in room "acme-support"
       Then the response status is 404
       And the error code is "participant_not_found"
 
     Scenario: Tenant B cannot mute anyone in tenant A's room
-      When tenant "globex" sends POST "/livekit/participant/mute" with the JSON body:
-        """
-        {"room_name": "acme-support", "participant_identity": "alex", "track_sid": "TR_mic", "muted": true}
-        """
+      When tenant "globex" mutes the track "TR_mic" of "alex" in room "acme-support"
       Then the response status is 404
       And the error code is "participant_not_found"
       And the track "TR_mic" of "alex" in room "acme-support" is unmuted
       And LiveKit did not mute anything
 
     Scenario: Whether to mute must be said
-      When tenant "acme" sends POST "/livekit/participant/mute" with the JSON body:
-        """
-        {"room_name": "acme-support", "participant_identity": "alex", "track_sid": "TR_mic"}
-        """
+      When tenant "acme" asks about the track "TR_mic" of "alex" in room "acme-support" without saying whether to mute it
       Then the response status is 400
       And the error code is "invalid_request"
       And the error message contains "muted"
 
     Scenario: LiveKit fails to mute
       Given LiveKit answers MutePublishedTrack with the error "internal": "track state lost"
-      When tenant "acme" sends POST "/livekit/participant/mute" with the JSON body:
-        """
-        {"room_name": "acme-support", "participant_identity": "alex", "track_sid": "TR_mic", "muted": true}
-        """
+      When tenant "acme" mutes the track "TR_mic" of "alex" in room "acme-support"
       Then the response status is 500
       And the error code is "mute_failed"
 
@@ -186,11 +162,11 @@ Feature: LiveKit room management
       Given the server does not require authentication
 
     Scenario: Without authentication every room is listed
-      When I GET "/livekit/rooms"
+      When I list the rooms
       Then the listed rooms are "acme-support, globex-sales, unclaimed"
 
     Scenario: Room management without LiveKit credentials
       Given no LiveKit API key and secret are configured
-      When I GET "/livekit/rooms"
+      When I list the rooms
       Then the response status is 500
       And the error code is "livekit_not_configured"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from urllib.parse import quote
 
 import jwt
 import requests
@@ -156,6 +157,40 @@ def tenant_sends_json(world, tenant, method, path, docstring):
 @when(parsers.parse('tenant "{tenant}" sends {method} "{path}"'))
 def tenant_sends(world, tenant, method, path):
     send(world, method.upper(), path, None, tenant)
+
+
+@when("I list the rooms")
+def list_rooms(world):
+    send(world, "GET", "/livekit/rooms")
+
+
+@when(parsers.parse('tenant "{tenant}" lists its rooms'))
+def tenant_lists_rooms(world, tenant):
+    send(world, "GET", "/livekit/rooms", None, tenant)
+
+
+@when(parsers.parse('tenant "{tenant}" looks inside room "{room}"'))
+def tenant_looks_inside(world, tenant, room):
+    send(world, "GET", f"/livekit/rooms/{quote(room, safe='')}", None, tenant)
+
+
+@when(parsers.parse('tenant "{tenant}" removes "{identity}" from room "{room}"'))
+def tenant_removes(world, tenant, identity, room):
+    send(world, "DELETE", "/livekit/participant", json.dumps({"room_name": room, "participant_identity": identity}),
+         tenant)
+
+
+@when(parsers.parse('tenant "{tenant}" mutes the track "{track}" of "{identity}" in room "{room}"'))
+def tenant_mutes(world, tenant, track, identity, room):
+    body = {"room_name": room, "participant_identity": identity, "track_sid": track, "muted": True}
+    send(world, "POST", "/livekit/participant/mute", json.dumps(body), tenant)
+
+
+@when(parsers.parse('tenant "{tenant}" asks about the track "{track}" of "{identity}" in room "{room}" '
+                    'without saying whether to mute it'))
+def tenant_mutes_without_saying(world, tenant, track, identity, room):
+    body = {"room_name": room, "participant_identity": identity, "track_sid": track}
+    send(world, "POST", "/livekit/participant/mute", json.dumps(body), tenant)
 
 
 @when(parsers.parse('I ask for a token to room "{room}" as "{name}" with the identity "{identity}"'))

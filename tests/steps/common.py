@@ -50,6 +50,12 @@ def get_with_query_token(world, path, token):
     world.request("GET", path, query_string={"api_key": token})
 
 
+@when(parsers.parse('I GET "{path}" with the token "{token}" in the api_key query parameter '
+                    'and the Authorization header "{value}"'))
+def get_with_query_token_and_header(world, path, token, value):
+    world.request("GET", path, query_string={"api_key": token}, headers={"Authorization": value})
+
+
 @when(parsers.parse('I GET "{path}" with the Authorization header "{value}"'))
 def get_with_header(world, path, value):
     world.request("GET", path, headers={"Authorization": value})

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from dotenv import dotenv_values
-from environs import Env, EnvError
+from environs import Env, EnvError, EnvValidationError
+from marshmallow import EXCLUDE, Schema, ValidationError, fields
+from marshmallow.validate import Range
 
 
 class SettingsError(ValueError):
@@ -33,9 +35,7 @@ class AuthSettings:
     required: bool = False
     api_secrets: tuple[ApiSecret, ...] = ()
     service_url: str | None = None
-    signing_key_path: Path | None = None
-    signing_key: object = field(default=None, repr=False, compare=False)  # parsed private key
-    signing_algorithm: str | None = None  # RS256 for RSA keys, ES256 for EC P-256 keys
+    signing_key_path: Path | None = None  # a PEM private key, loaded by the auth service when it starts
     timeout_seconds: float = 5.0
 
     @property
@@ -188,8 +188,17 @@ class Settings:
             values = dict(environ)
         try:
             return _read(_MappingEnv(values))
+        except EnvValidationError as exc:
+            raise SettingsError(_one_line(exc)) from None
         except EnvError as exc:
             raise SettingsError(str(exc)) from None
+
+
+def _one_line(exc: EnvValidationError) -> str:
+    """`PORT: Must be greater than ...` from environs' `Environment variable "PORT" invalid: ['Must be ...']`."""
+    named = re.match(r'Environment variable "([^"]+)" invalid', str(exc))
+    messages = exc.error_messages if isinstance(exc.error_messages, list) else [exc.error_messages]
+    return f"{named.group(1) if named else 'configuration'}: {' '.join(str(m) for m in messages)}"
 
 
 class _MappingEnv(Env):
@@ -253,7 +262,7 @@ def _read(env: _MappingEnv) -> Settings:
             openai_base_url=env.str("OPENAI_BASE_URL", "https://api.openai.com/v1").rstrip("/"),
             connect_timeout_seconds=_positive(env, "TTS_CONNECT_TIMEOUT_SECONDS", 5.0),
             request_timeout_seconds=_positive(env, "TTS_REQUEST_TIMEOUT_SECONDS", 30.0),
-            max_retries=env.int("TTS_MAX_RETRIES", 2),
+            max_retries=_non_negative_int(env, "TTS_MAX_RETRIES", 2),
             voices_ttl_seconds=env.float("VOICES_CACHE_TTL_SECONDS", 300.0),
             voices_stale_seconds=env.float("VOICES_STALE_SECONDS", 3600.0),
         ),
@@ -270,8 +279,6 @@ def _read(env: _MappingEnv) -> Settings:
             timeout_seconds=_bounded_int(env, "GUNICORN_TIMEOUT", 120, 0, 86_400),
         ),
     )
-    if settings.tts.max_retries < 0:
-        raise SettingsError("TTS_MAX_RETRIES must be 0 or more")
     return settings
 
 
@@ -291,10 +298,7 @@ def _google_credentials(env: _MappingEnv) -> dict[str, str]:
 
 
 def _port(env: _MappingEnv) -> int:
-    port = env.int("PORT", 3001)
-    if not 0 < port < 65536:
-        raise SettingsError(f"PORT must be between 1 and 65535, got {port}")
-    return port
+    return env.int("PORT", 3001, validate=Range(min=1, max=65535))
 
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -316,17 +320,11 @@ def _bounded_int(env: _MappingEnv, name: str, default: int, low: int, high: int)
 
 
 def _positive(env: _MappingEnv, name: str, default: float) -> float:
-    value = env.float(name, default)
-    if value <= 0:
-        raise SettingsError(f"{name} must be greater than 0")
-    return value
+    return env.float(name, default, validate=Range(min=0, min_inclusive=False))
 
 
 def _non_negative_int(env: _MappingEnv, name: str, default: int) -> int:
-    value = env.int(name, default)
-    if value < 0:
-        raise SettingsError(f"{name} must be 0 or more")
-    return value
+    return env.int(name, default, validate=Range(min=0))
 
 
 def _auth(env: _MappingEnv) -> AuthSettings:
@@ -337,14 +335,13 @@ def _auth(env: _MappingEnv) -> AuthSettings:
         raise SettingsError("AUTH_SERVICE_URL is required when AUTH_SIGNING_KEY_PATH is set")
     if service_url and not key_path:
         raise SettingsError("AUTH_SIGNING_KEY_PATH is required when AUTH_SERVICE_URL is set")
-    key, algorithm = _signing_key(key_path) if key_path else (None, None)
+    if key_path and not key_path.is_file():
+        raise SettingsError(f"AUTH_SIGNING_KEY_PATH file does not exist: {key_path}")
     auth = AuthSettings(
         required=env.bool("AUTH_REQUIRED", False),
         api_secrets=secrets,
         service_url=service_url,
         signing_key_path=key_path,
-        signing_key=key,
-        signing_algorithm=algorithm,
         timeout_seconds=_positive(env, "AUTH_TIMEOUT_SECONDS", 5.0),
     )
     if auth.required and not (auth.api_secrets or auth.delegated):
@@ -355,32 +352,38 @@ def _auth(env: _MappingEnv) -> AuthSettings:
     return auth
 
 
-def _signing_key(path: Path) -> tuple[object, str]:
-    """The private key that signs delegated-auth requests, and its JWT algorithm."""
-    if not path.is_file():
-        raise SettingsError(f"AUTH_SIGNING_KEY_PATH file does not exist: {path}")
+class _ApiSecretEntry(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    id = fields.String(required=True)
+    secret = fields.String(required=True)
+
+
+class _SipHookEntry(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    host = fields.String(required=True)
+    url = fields.String(required=True)
+    secret = fields.Raw(load_default=None)  # anything but a non-blank string means none
+    auth_id = fields.Raw(load_default=None)
+
+
+def _json_list(env: _MappingEnv, name: str, entry: type[Schema], shape: str) -> list[dict] | None:
+    """The JSON list in `name`, each entry checked by the `entry` schema; None when unset."""
+    value = env.json(name, None)
+    if value is None:
+        return None
     try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    except (ValueError, TypeError, OSError) as exc:
-        raise SettingsError(f"AUTH_SIGNING_KEY_PATH is not a readable unencrypted PEM private key ({type(exc).__name__})") from None
-    if isinstance(key, rsa.RSAPrivateKey):
-        return key, "RS256"
-    if isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(key.curve, ec.SECP256R1):
-        return key, "ES256"
-    raise SettingsError("AUTH_SIGNING_KEY_PATH must hold an RSA or EC P-256 private key")
+        return entry(many=True).load(value)
+    except ValidationError:
+        raise SettingsError(f"{name} must be a JSON list of {shape}") from None
 
 
 def _api_secrets(env: _MappingEnv) -> tuple[ApiSecret, ...]:
-    raw = env.str("AUTH_API_SECRETS_JSON", None)
-    if raw is not None:
-        try:
-            entries = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise SettingsError(f"AUTH_API_SECRETS_JSON is not valid JSON: {exc.msg}") from None
-        if not isinstance(entries, list) or not all(
-            isinstance(e, dict) and isinstance(e.get("id"), str) and isinstance(e.get("secret"), str) for e in entries
-        ):
-            raise SettingsError('AUTH_API_SECRETS_JSON must be a JSON list of {"id": "...", "secret": "..."}')
+    entries = _json_list(env, "AUTH_API_SECRETS_JSON", _ApiSecretEntry, '{"id": "...", "secret": "..."}')
+    if entries is not None:
         pairs = [(e["id"], e["secret"]) for e in entries]
     elif env.present("AUTH_API_SECRET"):
         pairs = [(env.str("AUTH_API_SECRET_ID", "default"), env.str("AUTH_API_SECRET"))]
@@ -415,7 +418,7 @@ def _sip(env: _MappingEnv) -> SipSettings:
     room_prefix = env.str("SIP_ROOM_PREFIX", None)
     if not room_prefix:
         raise SettingsError("SIP_ROOM_PREFIX is required when any SIP_* variable is set")
-    hooks = _sip_hooks(env.str("SIP_HOOKS_JSON", None))
+    hooks = _sip_hooks(_json_list(env, "SIP_HOOKS_JSON", _SipHookEntry, "{host, url, secret?, auth_id?}"))
     username = env.str("SIP_OUTBOUND_AUTH_USERNAME", None)
     password = env.str("SIP_OUTBOUND_AUTH_PASSWORD", None)
     if bool(username) != bool(password):
@@ -433,19 +436,10 @@ def _sip(env: _MappingEnv) -> SipSettings:
     )
 
 
-def _sip_hooks(raw: str | None) -> tuple[SipHookConfig, ...]:
-    if raw is None:
-        return ()
-    try:
-        entries = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise SettingsError(f"SIP_HOOKS_JSON is not valid JSON: {exc.msg}") from None
-    if not isinstance(entries, list):
-        raise SettingsError("SIP_HOOKS_JSON must be a JSON list of {host, url, secret?, auth_id?}")
-    hooks, hosts = [], set()
-    for index, entry in enumerate(entries):
-        if not (isinstance(entry, dict) and isinstance(entry.get("host"), str) and isinstance(entry.get("url"), str)):
-            raise SettingsError(f"SIP_HOOKS_JSON: entry {index} needs string 'host' and 'url'")
+def _sip_hooks(entries: list[dict] | None) -> tuple[SipHookConfig, ...]:
+    hooks: list[SipHookConfig] = []
+    hosts: set[str] = set()
+    for index, entry in enumerate(entries or []):
         host = entry["host"].strip().lower()
         if not host or host in hosts:
             raise SettingsError(f"SIP_HOOKS_JSON: entry {index} has an empty or duplicate host")

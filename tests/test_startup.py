@@ -61,6 +61,17 @@ def test_plain_gunicorn_refuses_a_setting_found_bad_while_building_the_app_in_on
         "list, or a language tag such as en-us)"]
 
 
+def test_an_unreadable_signing_key_stops_start_up_with_one_line(tmp_path):
+    key = tmp_path / "key.pem"
+    key.write_text("not a PEM key")
+    env = {"AUTH_REQUIRED": "true", "AUTH_SERVICE_URL": "http://127.0.0.1:9/auth", "AUTH_SIGNING_KEY_PATH": str(key)}
+    result = subprocess.run(GUNICORN, env=gunicorn_env(tmp_path, **env), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    # the key is loaded when the app is built, in gunicorn's master: its start-up lines come first
+    assert result.stderr.strip().splitlines()[-1] == \
+        "Invalid configuration: AUTH_SIGNING_KEY_PATH is not a readable unencrypted PEM private key (ValueError)"
+
+
 def test_gunicorn_serves_health_and_docs_on_the_embedded_defaults(tmp_path, database_url):
     with gunicorn(tmp_path, DATABASE_URL=database_url) as served:
         base = served.url

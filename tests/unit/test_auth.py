@@ -4,8 +4,8 @@ import pytest
 
 from app.errors import ApiError
 from app.services.auth import AuthContext, Authenticator, RequestInfo, extract_token
-from app.services.auth.delegated import forwarded_headers
-from app.settings import Settings
+from app.services.auth.delegated import DelegatedAuthClient, forwarded_headers
+from app.settings import Settings, SettingsError
 from tests.fakes.auth_service import FakeAuthService, write_private_key
 from tests.fakes.server import FakeServer
 
@@ -95,3 +95,22 @@ def test_api_secrets_win_over_the_auth_service(tmp_path):
         authenticator.close()
     assert _code(caught) == (401, "unauthorized")
     assert service.calls == []
+
+
+@pytest.mark.parametrize(("kind", "algorithm"), [("rsa", "RS256"), ("ec", "ES256")])
+def test_the_signing_key_picks_its_algorithm(tmp_path, kind, algorithm):
+    key = tmp_path / "key.pem"
+    write_private_key(key, kind)
+    settings = Settings.from_env({"AUTH_SERVICE_URL": "http://auth", "AUTH_SIGNING_KEY_PATH": str(key),
+                                  "AUTH_REQUIRED": "true"})
+    client = DelegatedAuthClient(settings.auth)
+    client.close()
+    assert client.algorithm == algorithm
+
+
+def test_an_unparseable_signing_key_stops_the_auth_service(tmp_path):
+    key = tmp_path / "key.pem"
+    key.write_text("not a key")
+    settings = Settings.from_env({"AUTH_SERVICE_URL": "http://auth", "AUTH_SIGNING_KEY_PATH": str(key)})
+    with pytest.raises(SettingsError, match="AUTH_SIGNING_KEY_PATH"):
+        Authenticator(settings.auth)

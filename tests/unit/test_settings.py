@@ -3,7 +3,6 @@ import json
 import pytest
 
 from app.settings import Settings, SettingsError
-from tests.fakes.auth_service import write_private_key
 
 
 def test_embedded_defaults_need_no_keys():
@@ -72,22 +71,6 @@ def test_secrets_never_appear_in_the_settings_repr():
     text = repr(settings)
     for secret in ("hunter2-secret", "lk-secret-value", "dg-key-value", "sip-password"):
         assert secret not in text
-
-
-@pytest.mark.parametrize(("kind", "algorithm"), [("rsa", "RS256"), ("ec", "ES256")])
-def test_signing_key_picks_its_algorithm(tmp_path, kind, algorithm):
-    key = tmp_path / "key.pem"
-    write_private_key(key, kind)
-    settings = Settings.from_env({"AUTH_SERVICE_URL": "http://auth", "AUTH_SIGNING_KEY_PATH": str(key),
-                                  "AUTH_REQUIRED": "true"})
-    assert settings.auth.delegated and settings.auth.signing_algorithm == algorithm
-
-
-def test_unparseable_signing_key_is_refused(tmp_path):
-    key = tmp_path / "key.pem"
-    key.write_text("not a key")
-    with pytest.raises(SettingsError, match="AUTH_SIGNING_KEY_PATH"):
-        Settings.from_env({"AUTH_SERVICE_URL": "http://auth", "AUTH_SIGNING_KEY_PATH": str(key)})
 
 
 def test_dotenv_file_is_read_and_real_variables_win(tmp_path, monkeypatch):

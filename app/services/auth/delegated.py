@@ -15,6 +15,7 @@ from app.services.auth.errors import (
     AuthServiceUnavailable,
     AuthSigningError,
 )
+from app.services.auth.signing_key import load_signing_key
 from app.settings import AuthSettings
 
 _DROPPED_HEADERS = {"authorization", "cookie", "host", "x-real-ip"}
@@ -39,9 +40,11 @@ def _truncate(text: str) -> str:
 
 class DelegatedAuthClient:
     def __init__(self, settings: AuthSettings):
-        self.url = settings.service_url
         self.timeout = settings.timeout_seconds
-        self._key, self.algorithm = settings.signing_key, settings.signing_algorithm
+        if not (settings.service_url and settings.signing_key_path):
+            raise ValueError("delegated authentication needs AUTH_SERVICE_URL and AUTH_SIGNING_KEY_PATH")
+        self.url: str = settings.service_url
+        self._key, self.algorithm = load_signing_key(settings.signing_key_path)
         self._http = requests.Session()
 
     def sign(self, token: str, request: RequestInfo) -> str:

@@ -21,16 +21,19 @@ def json_formatter() -> JsonFormatter:
                          rename_fields={"levelname": "level", "asctime": "time"})
 
 
+class _AppHandler(logging.StreamHandler):
+    """The handler configure_logging installs on the root logger."""
+
+
 def configure_logging(settings: Settings) -> SecretRedactor:
     """JSON lines on stderr through the redactor, which is returned for other output (error bodies)."""
     redactor = SecretRedactor(configured_secrets(settings))
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _AppHandler(sys.stderr)
     handler.setFormatter(json_formatter())
     handler.addFilter(redactor)
     root = logging.getLogger()
-    for old in [h for h in root.handlers if getattr(h, "_sayna", False)]:
+    for old in [h for h in root.handlers if isinstance(h, _AppHandler)]:  # a second app replaces the first's
         root.removeHandler(old)
-    handler._sayna = True
     root.addHandler(handler)
     root.setLevel(settings.log_level)
     # A request line could carry `?api_key=`: werkzeug's dev-server access log is replaced by ours.

@@ -425,7 +425,7 @@ def _sip(env: _MappingEnv) -> SipSettings:
         raise SettingsError("SIP_OUTBOUND_AUTH_USERNAME and SIP_OUTBOUND_AUTH_PASSWORD must be set together")
     return SipSettings(
         room_prefix=room_prefix.strip(),
-        allowed_addresses=tuple(a.strip() for a in env.list("SIP_ALLOWED_ADDRESSES", []) if a.strip()),
+        allowed_addresses=tuple(a.strip() for a in env.list("SIP_ALLOWED_ADDRESSES", [], subcast=str) if a.strip()),
         hooks=hooks,
         hook_secret=(env.str("SIP_HOOK_SECRET", None) or "").strip() or None,
         outbound_address=(env.str("SIP_OUTBOUND_ADDRESS", None) or "").strip() or None,

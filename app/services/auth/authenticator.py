@@ -40,6 +40,8 @@ class Authenticator:
             # API secrets win when both modes are configured: a token that matches none is refused
             # without asking the auth service, as upstream does.
             return AuthContext(self._match_secret(token))
+        if self._delegated is None:  # unreachable: the settings refuse AUTH_REQUIRED without a method
+            raise RuntimeError("AUTH_REQUIRED without an authentication method")
         return self._delegated.authorize(token, request)
 
     def _match_secret(self, token: str) -> str:

@@ -21,7 +21,7 @@ class LiveKit:
         self.settings = settings
         self.client = (LiveKitClient(settings.http_url, settings.api_key, settings.api_secret,
                                      timeout=settings.request_timeout_seconds)
-                       if settings.configured else None)
+                       if settings.api_key and settings.api_secret else None)
         self.rooms = TenantRooms(settings, self.client, RoomOwnership(database))
         self.webhooks = WebhookVerifier(settings)
 

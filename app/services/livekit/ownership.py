@@ -10,8 +10,9 @@ the name is released and any tenant may claim it again, as with upstream's metad
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from app.db import Database
@@ -75,6 +76,6 @@ class RoomOwnership:
             with self.database.session() as session:
                 result = session.execute(delete(RoomOwner).where(
                     RoomOwner.room_name == room_name, RoomOwner.room_sid.in_([room_sid, ""])))
-                return bool(result.rowcount)
+                return bool(cast(CursorResult, result).rowcount)  # a DELETE's result is a CursorResult
         except SQLAlchemyError:
             raise OwnershipStoreFailed() from None

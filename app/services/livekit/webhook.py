@@ -28,7 +28,7 @@ class WebhookVerifier:
         self.settings = settings
 
     def verify(self, body: bytes, authorization: str | None) -> WebhookEvent:
-        if not self.settings.configured:
+        if not (self.settings.api_key and self.settings.api_secret):
             raise ServiceUnavailable("LiveKit webhooks cannot be verified: LiveKit credentials are not configured",
                                      code="livekit_not_configured")
         token = (authorization or "").strip()

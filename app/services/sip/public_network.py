@@ -43,7 +43,7 @@ def resolve_public(host: str, port: int) -> None:
     except (socket.gaierror, UnicodeError):
         raise NotPublic(f"{host} cannot be resolved") from None
     for *_, sockaddr in infos:
-        kind = non_public_kind(sockaddr[0])
+        kind = non_public_kind(str(sockaddr[0]))
         if kind is not None:
             raise NotPublic(f"{host} resolves to a {kind} address")
 
@@ -65,7 +65,7 @@ class _Refused(NewConnectionError):
 
 
 def _guarded(connection_class):
-    class Guarded(connection_class):
+    class Guarded(connection_class):  # type: ignore[misc,valid-type]  # urllib3's HTTP or HTTPS connection
         def _new_conn(self):
             try:
                 resolve_public(self._dns_host, self.port)

@@ -21,18 +21,18 @@ def json_formatter() -> JsonFormatter:
                          rename_fields={"levelname": "level", "asctime": "time"})
 
 
-class _AppHandler(logging.StreamHandler):
+class AppLogHandler(logging.StreamHandler):
     """The handler configure_logging installs on the root logger."""
 
 
 def configure_logging(settings: Settings) -> SecretRedactor:
     """JSON lines on stderr through the redactor, which is returned for other output (error bodies)."""
     redactor = SecretRedactor(configured_secrets(settings))
-    handler = _AppHandler(sys.stderr)
+    handler = AppLogHandler(sys.stderr)
     handler.setFormatter(json_formatter())
     handler.addFilter(redactor)
     root = logging.getLogger()
-    for old in [h for h in root.handlers if isinstance(h, _AppHandler)]:  # a second app replaces the first's
+    for old in [h for h in root.handlers if isinstance(h, AppLogHandler)]:  # a second app replaces the first's
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(settings.log_level)

@@ -3,7 +3,7 @@ import io
 import json
 import logging
 
-from app.log import SecretRedactor, configure_logging
+from app.log import AppLogHandler, SecretRedactor, configure_logging
 
 
 def test_redactor_masks_configured_secrets_and_credential_fragments():
@@ -18,7 +18,7 @@ def test_redactor_masks_configured_secrets_and_credential_fragments():
 def test_log_lines_are_json_and_carry_no_secret(make_settings):
     settings = make_settings(DEEPGRAM_API_KEY="dg-live-key-123", LOG_LEVEL="INFO")
     configure_logging(settings)
-    handler = next(h for h in logging.getLogger().handlers if getattr(h, "_sayna", False))
+    handler = next(h for h in logging.getLogger().handlers if isinstance(h, AppLogHandler))
     stream = io.StringIO()
     handler.setStream(stream)
     log = logging.getLogger("app.test")
@@ -35,7 +35,7 @@ def test_log_lines_are_json_and_carry_no_secret(make_settings):
 
 def test_access_log_has_path_without_query_and_the_request_id(make_app):
     app = make_app(LOG_LEVEL="INFO", AUTH_REQUIRED="true", AUTH_API_SECRET="query-token-secret")
-    handler = next(h for h in logging.getLogger().handlers if getattr(h, "_sayna", False))
+    handler = next(h for h in logging.getLogger().handlers if isinstance(h, AppLogHandler))
     stream = io.StringIO()
     handler.setStream(stream)
     response = app.test_client().get("/voices?api_key=query-token-secret", headers={"X-Request-ID": "abc-123"})

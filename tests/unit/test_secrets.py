@@ -4,6 +4,7 @@ import logging
 
 import pytest
 
+from app.log import AppLogHandler
 from app.redaction import SecretRedactor, configured_secrets
 from tests.fakes.misbehaving import Answer, MisbehavingProvider
 
@@ -28,7 +29,7 @@ def logs():
 def _app(make_app, provider, logs):
     app = make_app(DEEPGRAM_API_KEY=SERVER_KEY, DEEPGRAM_BASE_URL=provider.url, ELEVENLABS_API_KEY=ELEVEN_KEY,
                    ELEVENLABS_BASE_URL=provider.url, LOG_LEVEL="INFO")
-    next(h for h in logging.getLogger().handlers if getattr(h, "_sayna", False)).setStream(logs)
+    next(h for h in logging.getLogger().handlers if isinstance(h, AppLogHandler)).setStream(logs)
     return app
 
 

@@ -119,7 +119,7 @@ def metadata_lost(livekit, room):
 
 @when(parsers.parse('tenants "{first}" and "{second}" each ask {count:d} times at once for a token to room "{room}"'))
 def tenants_race(world, first, second, count, room):
-    world.app  # built before the race starts
+    assert world.app is not None  # built before the race starts
     tenants = [first, second] * count
     start = threading.Barrier(len(tenants))
     answers: list[tuple[str, int]] = []

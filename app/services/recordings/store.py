@@ -73,14 +73,14 @@ class RecordingStore(ABC):
                 continue
         raise RecordingChanged()
 
-    def reserve(self, stream_id: str, owner: str | None) -> None:
+    def reserve(self, stream_id: str, owner: str | None) -> None:  # noqa: B027 - optional, nothing by default
         """Called before LiveKit is asked to record into `stream_id`. A store whose uploads cannot carry
         the owner (GCS) records it beside the object here; StreamIdTaken when the id is already taken."""
 
-    def release(self, stream_id: str) -> None:
+    def release(self, stream_id: str) -> None:  # noqa: B027 - optional, nothing by default
         """Undo `reserve` when LiveKit did not start the recording, so the id can be used again."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional, nothing by default
         """Release connections held by the store."""
 
 

@@ -1,5 +1,5 @@
-"""A fake Deepgram (Aura TTS and the model catalog) as a real HTTP server, speaking the wire format of
-../shared/research/provider-apis.md §1: `Authorization: Token <key>`, everything but the text in the query,
+"""A fake Deepgram (Aura TTS and the model catalog) as a real HTTP server, speaking Deepgram's wire format
+(developers.deepgram.com, text-to-speech REST): `Authorization: Token <key>`, everything but the text in the query,
 parameters checked per encoding, errors in Deepgram's legacy `{err_code, err_msg, request_id}` shape."""
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""A fake ElevenLabs (text to speech and the voice list) as a real HTTP server, speaking the wire format
-of ../shared/research/provider-apis.md §2: `xi-api-key`, `output_format` in the query, errors under
+"""A fake ElevenLabs (text to speech and the voice list) as a real HTTP server, speaking ElevenLabs' wire
+format (elevenlabs.io/docs API reference): `xi-api-key`, `output_format` in the query, errors under
 `detail` (an object with status/code and message, or FastAPI's validation list)."""
 from __future__ import annotations
 

@@ -53,7 +53,7 @@ def test_the_catalog_lists_language_voices_and_female_variants():
 
 
 def test_concurrent_synthesis_is_serialized_and_correct():
-    """libespeak-ng crashed or mixed up audio without the process-wide lock (offline-tts.md §4)."""
+    """libespeak-ng crashed or mixed up audio without the process-wide lock (espeak.py's docstring)."""
     engine = EspeakEngine.instance()
     texts = ["one two three", "a much longer sentence with many more words in it", "hello"]
     expected = {text: len(engine.synthesize(text, "en-us")) for text in texts}

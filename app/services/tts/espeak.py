@@ -1,6 +1,6 @@
 """espeak-ng, loaded from the `espeakng-loader` wheel through ctypes (pip-only, works offline).
 
-Measured facts this module is built around (../shared/research/offline-tts.md):
+Measured facts this module is built around (tests/unit/test_tts_local.py checks the first):
 - libespeak-ng keeps all its state in globals and crashed (SIGSEGV, heap corruption) when two threads
   synthesized at once: every call into the library holds `_LOCK`, including voice and rate selection,
   which are global state too.

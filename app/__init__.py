@@ -7,14 +7,11 @@ import swagger_ui_bundle
 from flask import Flask, send_from_directory
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app.api import register_blueprints
-from app.api.metrics import init_metrics
-from app.api.playground.routes import blp as playground
 from app.cli.cache import register_cache_cli
 from app.db.migrate import upgrade_to_head
-from app.errors import register_error_handlers
-from app.extensions import Api, api
-from app.log import configure_logging, init_request_logging
+from app.extensions import SERVICES_KEY, Api
+from app.log import configure_logging
+from app.request_log import init_request_logging
 from app.security import init_security
 from app.services.container import Services
 from app.services.startup import check_default_speech, ensure_writable_directories, open_database
@@ -41,13 +38,18 @@ def create_app(settings: Settings | None = None) -> Flask:
     database = open_database(settings.database_url)
     if settings.auto_migrate:
         upgrade_to_head(database, settings.data_dir / ".migrate.lock")
-    services = app.extensions["services"] = Services(settings, database)
+    services = app.extensions[SERVICES_KEY] = Services(settings, database)
     check_default_speech(settings, services.speech.providers)
+
+    from app.api import register_blueprints  # the HTTP layer is imported when an app is built
+    from app.api.errors import register_error_handlers
+    from app.api.metrics import init_metrics
+    from app.api.playground.routes import blp as playground
 
     init_request_logging(app)
     init_metrics(app, services)
     init_security(app, services.authenticator)
-    api.init_app(app)
+    api = Api(app)  # one per app: its OpenAPI document describes this app only
     _document_security(api)
     register_blueprints(api)
     register_error_handlers(app, redactor)
@@ -79,8 +81,6 @@ def _openapi_config() -> dict:
     }
 
 
-def _document_security(api_: Api) -> None:
-    schemes = api_.spec.components.security_schemes
-    if "bearerAuth" not in schemes:
-        api_.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-        api_.spec.components.security_scheme("apiKeyQuery", {"type": "apiKey", "in": "query", "name": "api_key"})
+def _document_security(api: Api) -> None:
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    api.spec.components.security_scheme("apiKeyQuery", {"type": "apiKey", "in": "query", "name": "api_key"})

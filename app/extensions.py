@@ -1,6 +1,15 @@
-"""Extensions created once and bound to each app in `create_app`."""
+"""What `create_app` binds to each app: the Api class (one instance per app) and the services, reached
+through `services()`."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flask import Flask, current_app
 from flask_smorest import Api as _Api
 from marshmallow import Schema, fields
+
+if TYPE_CHECKING:
+    from app.services.container import Services
 
 
 class ErrorSchema(Schema):
@@ -15,4 +24,9 @@ class Api(_Api):
     ERROR_SCHEMA = ErrorSchema
 
 
-api = Api()
+SERVICES_KEY = "services"
+
+
+def services(app: Flask | None = None) -> Services:
+    """The domain services of `app`, or of the app serving the current request or CLI command."""
+    return (app or current_app).extensions[SERVICES_KEY]

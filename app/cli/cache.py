@@ -5,13 +5,14 @@ import json
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import AppGroup
-
 from marshmallow import ValidationError
 
+from app.api.errors import validation_message
 from app.api.speak.schemas import SpeakRequestSchema
-from app.errors import ApiError, validation_message
+from app.errors import ApiError
+from app.extensions import services
 from app.services.tts import Pronunciation, SpeechOrder
 
 cache_cli = AppGroup("cache", help="Inspect, clear, prune and warm the synthesis cache.")
@@ -21,15 +22,11 @@ def register_cache_cli(app: Flask) -> None:
     app.cli.add_command(cache_cli)
 
 
-def _services():
-    return current_app.extensions["services"]
-
-
 @cache_cli.command("stats")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def stats(as_json: bool) -> None:
     """Entries, size, hits and expired entries, per provider."""
-    report = _services().cache.stats()
+    report = services().cache.stats()
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
@@ -53,14 +50,14 @@ def clear(provider: str | None, yes: bool) -> None:
     provider = _known_provider(provider, "--provider") if provider else None
     if not yes:
         click.confirm(f"Remove every cached entry{f' of {provider}' if provider else ''}?", abort=True)
-    entries, size = _services().cache.clear(provider)
+    entries, size = services().cache.clear(provider)
     click.echo(f"removed {entries} entries ({_size(size)})" + (f" of {provider}" if provider else ""))
 
 
 @cache_cli.command("prune")
 def prune() -> None:
     """Remove expired entries, broken entries and leftovers, and evict down to CACHE_MAX_BYTES."""
-    report = _services().cache.prune()
+    report = services().cache.prune()
     click.echo(", ".join(f"{name.replace('_', ' ')}: {count}" for name, count in report.items()))
 
 
@@ -77,7 +74,7 @@ def warm(prompts: Path, provider, voice_id, model, audio_format, sample_rate) ->
     One prompt per line: plain text, or a JSON object with the fields of POST /speak's flat form
     (text, provider, voice_id, model, audio_format, sample_rate, speaking_rate, voice_settings,
     pronunciations). Blank lines and lines starting with # are skipped."""
-    speech = _services().speech
+    speech = services().speech
     slug = _known_provider(provider, "--provider") if provider else speech.default_provider
     if not speech.providers[slug].configured:
         raise click.ClickException(f"{slug} is not configured: set its API key (see the README), or pick "
@@ -101,7 +98,7 @@ def warm(prompts: Path, provider, voice_id, model, audio_format, sample_rate) ->
                 continue
             cached += result.cached
             synthesized += not result.cached
-    _services().cache.settle()
+    services().cache.settle()
     click.echo(f"{len(lines)} prompts: {synthesized} synthesized, {cached} already cached, {len(failures)} failed")
     for failure in failures:
         click.echo(failure, err=True)
@@ -111,7 +108,7 @@ def warm(prompts: Path, provider, voice_id, model, audio_format, sample_rate) ->
 
 def _known_provider(name: str, option: str) -> str:
     slug = name.strip().lower()
-    providers = _services().speech.providers
+    providers = services().speech.providers
     if slug not in providers:
         raise click.BadParameter(f"unknown provider '{name}' (expected one of {', '.join(providers)})",
                                  param_hint=option)

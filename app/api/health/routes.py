@@ -1,7 +1,6 @@
-from flask import current_app
-
 from app.api.blueprint import Blueprint
 from app.api.health.schemas import HealthSchema, ReadinessSchema
+from app.extensions import services
 from app.security import public
 from app.services.readiness import check_readiness
 
@@ -26,8 +25,8 @@ def ready():
 
     Ready when the database answers, the cache directory is writable and, with inbound SIP configured,
     its LiveKit trunk and dispatch rule are provisioned."""
-    services = current_app.extensions["services"]
-    status = services.sip_provisioning
-    checks = check_readiness(services.database, services.settings.cache.path, status.check if status else None)
+    app_services = services()
+    status = app_services.sip_provisioning
+    checks = check_readiness(app_services.database, app_services.settings.cache.path, status.check if status else None)
     ok = all(value == "ok" for value in checks.values())
     return {"status": "ok" if ok else "unavailable", "checks": checks}, 200 if ok else 503

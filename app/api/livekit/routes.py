@@ -1,4 +1,4 @@
-from flask import current_app, request
+from flask import request
 
 from app.api.blueprint import Blueprint
 from app.api.livekit.schemas import (
@@ -12,14 +12,10 @@ from app.api.livekit.schemas import (
     TokenResponseSchema,
     WebhookReceivedSchema,
 )
-from app.extensions import ErrorSchema
+from app.extensions import ErrorSchema, services
 from app.security import current_tenant, public
 
 blp = Blueprint("livekit", __name__, description="LiveKit participant tokens and room management")
-
-
-def _services():
-    return current_app.extensions["services"]
 
 
 @blp.route("/livekit/token", methods=["POST"])
@@ -35,7 +31,7 @@ def issue_token(body):
 
     With a tenant, the room is created (or an unowned one claimed) with `metadata.auth_id` = the tenant
     before the token is minted."""
-    return _services().livekit.rooms.issue_token(current_tenant(), body["room_name"], body["participant_name"],
+    return services().livekit.rooms.issue_token(current_tenant(), body["room_name"], body["participant_name"],
                                                  body["participant_identity"])
 
 
@@ -44,7 +40,7 @@ def issue_token(body):
 @blp.alt_response(500, schema=ErrorSchema, description="LiveKit not configured or failing")
 def list_rooms():
     """The caller's rooms (every room when auth is off)."""
-    return {"rooms": _services().livekit.rooms.list_rooms(current_tenant())}
+    return {"rooms": services().livekit.rooms.list_rooms(current_tenant())}
 
 
 @blp.route("/livekit/rooms/<path:room_name>", methods=["GET"])
@@ -56,7 +52,7 @@ def room_details(room_name):
     """One room with its participants.
 
     Room names may contain `/` (sent as `%2F`)."""
-    return _services().livekit.rooms.room_details(current_tenant(), room_name)
+    return services().livekit.rooms.room_details(current_tenant(), room_name)
 
 
 @blp.route("/livekit/participant", methods=["DELETE"])
@@ -69,7 +65,7 @@ def room_details(room_name):
                   description="LiveKit not configured or removal failed (`removal_failed`)")
 def remove_participant(body):
     """Disconnect a participant (their token stays valid until it expires)."""
-    return _services().livekit.rooms.remove_participant(current_tenant(), body["room_name"],
+    return services().livekit.rooms.remove_participant(current_tenant(), body["room_name"],
                                                         body["participant_identity"])
 
 
@@ -82,7 +78,7 @@ def remove_participant(body):
 @blp.alt_response(500, schema=ErrorSchema, description="LiveKit not configured or mute failed (`mute_failed`)")
 def mute_track(body):
     """Mute or unmute a participant's published track."""
-    return _services().livekit.rooms.mute_track(current_tenant(), body["room_name"], body["participant_identity"],
+    return services().livekit.rooms.mute_track(current_tenant(), body["room_name"], body["participant_identity"],
                                                 body["track_sid"], body["muted"])
 
 
@@ -99,8 +95,8 @@ def livekit_webhook():
 
     A SIP participant joining is forwarded, signed, to the SIP hook of its host, in the background; a
     finished room frees its name."""
-    services = _services()
-    event = services.livekit.webhooks.verify(request.get_data(cache=True), request.headers.get("Authorization"))
-    services.livekit.rooms.observe(event)
-    services.sip.forwarder.handle(event)
+    app_services = services()
+    event = app_services.livekit.webhooks.verify(request.get_data(cache=True), request.headers.get("Authorization"))
+    app_services.livekit.rooms.observe(event)
+    app_services.sip.forwarder.handle(event)
     return {"status": "received"}

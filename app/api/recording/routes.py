@@ -1,8 +1,8 @@
-from flask import Response, current_app, request
+from flask import Response, request
 from werkzeug.routing import BaseConverter
 
 from app.api.blueprint import Blueprint
-from app.extensions import ErrorSchema
+from app.extensions import ErrorSchema, services
 from app.security import current_tenant
 from app.services.recordings import Download, DownloadRequest
 
@@ -60,7 +60,7 @@ def download_recording(stream_id: str):
     Streamed from the configured storage. Supports HEAD, a single `Range`, and `If-None-Match` /
     `If-Range` by ETag. With AUTH_REQUIRED, a recording that names an owner is only visible to that
     tenant; recordings without an owner are visible to every authenticated caller."""
-    download = current_app.extensions["services"].recordings.download(
+    download = services().recordings.download(
         stream_id,
         tenant=current_tenant(),
         request=DownloadRequest(

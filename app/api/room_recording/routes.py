@@ -1,8 +1,6 @@
-from flask import current_app
-
 from app.api.blueprint import Blueprint
 from app.api.room_recording.schemas import RoomRecordingSchema, StartRecordingSchema
-from app.extensions import ErrorSchema
+from app.extensions import ErrorSchema, services
 from app.security import current_tenant
 
 blp = Blueprint("room_recording", __name__, description="Recording a LiveKit room into the recording storage")
@@ -11,7 +9,7 @@ _ROOM_NOT_FOUND = "No such room, or another tenant's (`room_not_found`)"
 
 
 def _recorder():
-    return current_app.extensions["services"].room_recorder
+    return services().room_recorder
 
 
 @blp.route("/livekit/rooms/<path:room_name>/recording", methods=["POST"])

@@ -1,5 +1,3 @@
-from flask import current_app
-
 from app.api.blueprint import Blueprint
 from app.api.sip.schemas import (
     SipCallRequestSchema,
@@ -10,7 +8,7 @@ from app.api.sip.schemas import (
     SipTransferRequestSchema,
     SipTransferResponseSchema,
 )
-from app.extensions import ErrorSchema
+from app.extensions import ErrorSchema, services
 from app.security import current_tenant
 from app.services.sip import SipOverrides
 
@@ -18,7 +16,7 @@ blp = Blueprint("sip", __name__, description="Outbound SIP calls, transfers and 
 
 
 def _sip():
-    return current_app.extensions["services"].sip
+    return services().sip
 
 
 @blp.route("/sip/call", methods=["POST"])

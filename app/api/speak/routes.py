@@ -1,11 +1,12 @@
 import base64
 
-from flask import Response, current_app, jsonify, request
+from flask import Response, jsonify, request
 
 from app.api.blueprint import Blueprint
 from app.api.speak.negotiation import AUDIO, accepted_audio_format, response_form
 from app.api.speak.prepared import PreparedRequests
 from app.api.speak.schemas import SPEAK_JSON_RESPONSE, SpeakRequestSchema
+from app.extensions import services
 from app.services.tts import Pronunciation, SpeechOrder, SpeechResult
 from app.services.tts.speech import PreparedSpeech
 
@@ -40,7 +41,7 @@ _REQUEST_SCHEMA = SpeakRequestSchema()
 
 
 def _respond(prepared: PreparedSpeech, nested: bool):
-    result = current_app.extensions["services"].speech.deliver(prepared)
+    result = services().speech.deliver(prepared)
     headers = _headers(result)
     if response_form(request.headers.get("Accept"), nested) == AUDIO:
         return Response(result.audio.data, mimetype=result.audio.content_type, headers=headers)
@@ -57,7 +58,7 @@ def speak(body):
     """Synthesize text; identical requests are served from the synthesis cache."""
     nested = body.get("tts_config") is not None
     order = _order(body, accepted_audio_format(request.headers.get("Accept")))
-    prepared = current_app.extensions["services"].speech.prepare(order)
+    prepared = services().speech.prepare(order)
     PreparedRequests.of_app().remember(prepared, nested)
     return _respond(prepared, nested)
 

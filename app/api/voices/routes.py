@@ -1,7 +1,6 @@
-from flask import current_app
-
 from app.api.blueprint import Blueprint
 from app.api.voices.schemas import CATALOG
+from app.extensions import services
 
 blp = Blueprint("voices", __name__, description="Voice catalog aggregated from TTS providers")
 
@@ -17,4 +16,4 @@ blp = Blueprint("voices", __name__, description="Voice catalog aggregated from T
 })
 def voices():
     """The voices of every configured provider, queried in parallel and cached for a short time."""
-    return current_app.extensions["services"].voices.all()
+    return services().voices.all()

@@ -63,8 +63,9 @@ def register_error_handlers(app: Flask, redactor: SecretRedactor) -> None:
         if "messages" in data:  # webargs / flask-smorest validation failure
             return error_response(validation_message(data["messages"]), "invalid_request", 400)
         headers = {}
-        if status == 405 and exc.valid_methods:
-            headers["Allow"] = ", ".join(exc.valid_methods)
+        allowed = getattr(exc, "valid_methods", None)  # werkzeug's MethodNotAllowed carries it
+        if status == 405 and allowed:
+            headers["Allow"] = ", ".join(allowed)
         message = {404: "Not found", 405: "Method not allowed"}.get(status) or exc.description or exc.name
         return error_response(message, _HTTP_CODES.get(status, "http_error"), status, headers)
 

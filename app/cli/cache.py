@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -13,7 +14,7 @@ from app.api.errors import validation_message
 from app.api.speak.schemas import SpeakRequestSchema
 from app.errors import ApiError
 from app.extensions import services
-from app.services.tts import Pronunciation, SpeechOrder
+from app.services.tts import SpeechOrder
 
 cache_cli = AppGroup("cache", help="Inspect, clear, prune and warm the synthesis cache.")
 
@@ -128,16 +129,11 @@ def _order(line: str, defaults: dict) -> SpeechOrder:
     else:
         raw = {"text": line}
     try:
-        fields = _PROMPT_SCHEMA.load(raw)
+        order = _PROMPT_SCHEMA.load(raw).order
     except ValidationError as exc:
         raise ValueError(validation_message(exc.messages)) from None
-    values = {name: fields.get(name) if fields.get(name) is not None else default
-              for name, default in defaults.items()}
-    return SpeechOrder(
-        text=fields["text"], speaking_rate=fields.get("speaking_rate"), voice_settings=fields.get("voice_settings"),
-        pronunciations=tuple(Pronunciation(p["word"], p["pronunciation"]) for p in fields.get("pronunciations") or []),
-        **values,
-    )
+    return replace(order, **{name: default for name, default in defaults.items()
+                             if default is not None and getattr(order, name) is None})
 
 
 def _size(count: int) -> str:

@@ -90,3 +90,14 @@ def test_the_cli_prints_no_log_chatter(tmp_path, database_url):
         assert result.returncode == 0, result.stderr
         assert result.stderr == ""
     assert "entries:  0" in result.stdout
+
+
+def test_warm_merges_the_nested_form_as_the_api_does(cli, prompts, app):
+    """The nested form's fields win over the flat ones, in a prompt as in a POST /speak body: both
+    prompts below are one cache entry, the one the API answers from for the nested request."""
+    nested = {"text": "Same words", "audio_format": "linear16", "tts_config": {"audio_format": "wav"}}
+    result = cli("warm", prompts(json.dumps(nested), '{"text": "Same words", "audio_format": "wav"}'))
+    assert result.exit_code == 0, result.output
+    assert "2 prompts: 1 synthesized, 1 already cached, 0 failed" in result.output
+    answer = app.test_client().post("/speak", json=nested, headers={"Accept": "application/json"})
+    assert answer.get_json()["metadata"]["cached"] is True and answer.get_json()["metadata"]["audio_format"] == "wav"

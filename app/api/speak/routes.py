@@ -1,13 +1,14 @@
 import base64
+from dataclasses import replace
 
 from flask import Response, jsonify, request
 
 from app.api.blueprint import Blueprint
 from app.api.speak.negotiation import AUDIO, accepted_audio_format, response_form
 from app.api.speak.prepared import PreparedRequests
-from app.api.speak.schemas import SPEAK_JSON_RESPONSE, SpeakRequestSchema
+from app.api.speak.schemas import SPEAK_JSON_RESPONSE, SpeakBody, SpeakRequestSchema
 from app.extensions import services
-from app.services.tts import Pronunciation, SpeechOrder, SpeechResult
+from app.services.tts import SpeechResult
 from app.services.tts.speech import PreparedSpeech
 
 blp = Blueprint("speak", __name__, description="One-shot text-to-speech")
@@ -54,33 +55,14 @@ def _respond(prepared: PreparedSpeech, nested: bool):
 @PreparedRequests.reuse(_respond)
 @blp.arguments(_REQUEST_SCHEMA, example=_EXAMPLE)
 @blp.doc(responses={**_SUCCESS_DOC, **_ERRORS})
-def speak(body):
+def speak(body: SpeakBody):
     """Synthesize text; identical requests are served from the synthesis cache."""
-    nested = body.get("tts_config") is not None
-    order = _order(body, accepted_audio_format(request.headers.get("Accept")))
+    order = body.order
+    if order.audio_format is None:  # a specific audio type in Accept chooses the format
+        order = replace(order, audio_format=accepted_audio_format(request.headers.get("Accept")))
     prepared = services().speech.prepare(order)
-    PreparedRequests.of_app().remember(prepared, nested)
-    return _respond(prepared, nested)
-
-
-def _order(body: dict, accepted_format: str | None) -> SpeechOrder:
-    config = body.get("tts_config") or {}
-
-    def pick(name):
-        value = config.get(name)
-        return body.get(name) if value is None else value
-
-    auth = config.get("auth") or {}
-    return SpeechOrder(
-        text=body["text"],
-        provider=pick("provider"), voice_id=pick("voice_id"), model=pick("model"),
-        audio_format=pick("audio_format") or accepted_format, sample_rate=pick("sample_rate"),
-        speaking_rate=pick("speaking_rate"), voice_settings=pick("voice_settings"),
-        pronunciations=tuple(Pronunciation(p["word"], p["pronunciation"])
-                             for p in (config.get("pronunciations") or body.get("pronunciations") or [])),
-        auth=auth,
-        connect_timeout=config.get("connection_timeout"), request_timeout=config.get("request_timeout"),
-    )
+    PreparedRequests.of_app().remember(prepared, body.nested)
+    return _respond(prepared, body.nested)
 
 
 def _metadata(result: SpeechResult) -> dict:

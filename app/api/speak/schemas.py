@@ -1,9 +1,12 @@
 """The two request forms of POST /speak and the JSON response form."""
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from dataclasses import dataclass
+
+from marshmallow import fields, post_load, validate
 
 from app.api.blueprint import RequestSchema, not_blank
+from app.services.tts import Pronunciation, SpeechOrder
 
 _FORMAT = "linear16, wav, mp3, ogg (opus), mulaw or flac (aliases: pcm, opus, ulaw)"
 
@@ -55,6 +58,36 @@ class SpeakRequestSchema(RequestSchema):
     speaking_rate = fields.Float(validate=validate.Range(min=0.25, max=4.0))
     pronunciations = fields.List(fields.Nested(PronunciationSchema), load_default=list)
     tts_config = fields.Nested(TTSConfigSchema, metadata={"description": "The SDKs' nested form"})
+
+    @post_load
+    def to_order(self, body: dict, **_kwargs) -> SpeakBody:
+        """Both forms as one order: a field of `tts_config` wins over the same flat field."""
+        config = body.get("tts_config") or {}
+
+        def pick(name):
+            value = config.get(name)
+            return body.get(name) if value is None else value
+
+        auth = config.get("auth") or {}
+        order = SpeechOrder(
+            text=body["text"],
+            provider=pick("provider"), voice_id=pick("voice_id"), model=pick("model"),
+            audio_format=pick("audio_format"), sample_rate=pick("sample_rate"),
+            speaking_rate=pick("speaking_rate"), voice_settings=pick("voice_settings"),
+            pronunciations=tuple(Pronunciation(p["word"], p["pronunciation"])
+                                 for p in (config.get("pronunciations") or body.get("pronunciations") or [])),
+            auth=auth,
+            connect_timeout=config.get("connection_timeout"), request_timeout=config.get("request_timeout"),
+        )
+        return SpeakBody(order, nested=body.get("tts_config") is not None)
+
+
+@dataclass(frozen=True)
+class SpeakBody:
+    """A /speak body as loaded: the order it places, and whether it came in the SDKs' nested form (which
+    answers audio bytes by default)."""
+    order: SpeechOrder
+    nested: bool
 
 
 # The JSON response form, as an OpenAPI schema: the view returns a ready Response (audio or JSON).

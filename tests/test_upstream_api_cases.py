@@ -1,6 +1,5 @@
-"""The upstream server's own REST test cases (`tests/api_tests.rs`, listed in
-../shared/research/upstream-sayna.md §9.1), replayed against our app with the same requests and the same
-expectations. Our recorded departures (../shared/spec/README.md): the health body is `{"status": "ok"}`
+"""The upstream server's own REST test cases (`tests/api_tests.rs` in SaynaAI/sayna), replayed against our
+app with the same requests and the same expectations. Our deliberate departures: the health body is `{"status": "ok"}`
 (upstream "OK"; the SDKs accept any string), and error bodies carry `code` beside `error`.
 
 Upstream's configuration is mirrored: a Deepgram key "test_key" that the real Deepgram refuses (here a

@@ -3,8 +3,8 @@
 at it with `AZURE_SPEECH_BASE_URL=http://127.0.0.1:<port>/{region}` and a key only works in its own
 region, as with the real regional hosts. SSML in (`application/ssml+xml`), audio out as
 `X-Microsoft-OutputFormat` asks (raw, RIFF, mp3, Ogg/Opus), errors with empty bodies, the voice list a
-JSON array of PascalCase objects. Wire facts: ../shared/research/provider-apis.md §3.4 and Microsoft's
-SpeechSynthesisOutputFormat list."""
+JSON array of PascalCase objects. Wire facts: Microsoft's Speech service REST reference (text to speech)
+and its SpeechSynthesisOutputFormat list."""
 from __future__ import annotations
 
 import json

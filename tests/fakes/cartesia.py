@@ -2,8 +2,7 @@
 `Cartesia-Version` header is required, the key comes as `Authorization: Bearer` (or the older
 `X-API-Key`), `output_format` is checked against Cartesia's containers, encodings and rates, voices come
 in cursor pages (`limit` ≤ 100, `starting_after`, `has_more`, `next_page`), errors are Cartesia's JSON
-`{error_code, title, message, request_id}`. Wire facts: ../shared/research/provider-apis.md §3.2 and the
-Cartesia API reference (2025-04-16)."""
+`{error_code, title, message, request_id}`. Wire facts: the Cartesia API reference (2025-04-16)."""
 from __future__ import annotations
 
 import json

@@ -2,7 +2,7 @@
 `token_uri` names (the RFC 7523 JWT-bearer grant google-auth sends, its signature checked with the key
 pair this fake made; and the refresh-token grant of authorized-user credentials), `POST /v1/text:synthesize`
 answering `{"audioContent": base64}` and `GET /v1/voices`, errors in Google's `{"error": {code, message,
-status}}` shape. Wire facts: ../shared/research/provider-apis.md §3.3, google-auth 2.63 (`_client.jwt_grant`)."""
+status}}` shape. Wire facts: the Cloud Text-to-Speech REST reference, google-auth 2.63 (`_client.jwt_grant`)."""
 from __future__ import annotations
 
 import base64

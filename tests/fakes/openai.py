@@ -1,7 +1,7 @@
 """A fake OpenAI speech endpoint (`POST /v1/audio/speech`) as a real HTTP server: Bearer key, JSON body
 with `model`, `input`, `voice`, `response_format`, `speed`, `instructions` checked as the API does (every
 format at 24 kHz), errors as `{"error": {message, type, param, code}}` (a wrong key is echoed masked, as
-OpenAI does). Wire facts: ../shared/research/provider-apis.md §3.1 (openai 3.57.0)."""
+OpenAI does). Wire facts: OpenAI's API reference (audio/speech) and the `openai` package 3.57.0."""
 from __future__ import annotations
 
 import json

@@ -2,8 +2,8 @@
 the Node SDK's `speakRest` sends, against our app served live with every provider behind its fake.
 
 The Node SDK (`@sayna-ai/node-sdk`) is not on the npm registry this machine reaches (`npm view` answers
-404), so it cannot be installed here; its request shape (only the keys the caller set, per
-../shared/research/sdk-contract.md §2) is replayed with plain HTTP instead."""
+404), so it cannot be installed here; its request shape (only the keys the caller set, as the SDK's
+`speakRest` builds it) is replayed with plain HTTP instead."""
 from __future__ import annotations
 
 import io

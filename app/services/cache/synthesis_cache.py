@@ -23,13 +23,14 @@ import logging
 import threading
 import time
 import weakref
+from typing import Any, cast
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import Table, bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from app.db import Database
@@ -49,7 +50,7 @@ _MEMO_MAX_ENTRY_BYTES = 4 << 20
 _CAP_CHECK_SECONDS = 1.0
 _STALE_FILE_SECONDS = 3600
 _ORPHAN_GRACE_SECONDS = 60  # a file is written just before its index row: do not race a writer
-_TABLE = CacheEntry.__table__
+_TABLE = cast(Table, CacheEntry.__table__)
 _ROW_QUERY = select(_TABLE.c.key, _TABLE.c.provider, _TABLE.c.audio_format, _TABLE.c.sample_rate, _TABLE.c.size_bytes,
                     _TABLE.c.duration_ms, _TABLE.c.checksum, _TABLE.c.expires_at).where(_TABLE.c.key == bindparam("key"))
 _RECORD_HITS = _TABLE.update().where(_TABLE.c.key == bindparam("k")).values(
@@ -123,17 +124,15 @@ class SynthesisCache:
             return audio, True
         release = self.flight.acquire(key)
         try:
-            audio = self.lookup(key)  # the holder before us may have just stored it
-            fresh = audio is None
-            if fresh:
-                audio = produce()
+            stored = self.lookup(key)  # the holder before us may have just stored it
+            audio = produce() if stored is None else stored
         except BaseException:
             release()
             raise
-        if not fresh:
+        if stored is not None:
             release()
             CACHE_LOOKUPS.labels("hit").inc()
-            return audio, True
+            return stored, True
         self._write_later(key, label, audio, release)
         CACHE_LOOKUPS.labels("miss").inc()
         return audio, False
@@ -442,7 +441,7 @@ class SynthesisCache:
         self.flush()
 
 
-def _row(entry: CacheEntry) -> _Row:
+def _row(entry: Any) -> _Row:  # a CacheEntry, or a Core row with the same columns
     return _Row(entry.key, entry.provider, entry.audio_format, entry.sample_rate, entry.size_bytes,
                 entry.duration_ms, entry.checksum,
                 _timestamp(entry.expires_at) if entry.expires_at is not None else None)

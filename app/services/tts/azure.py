@@ -135,7 +135,8 @@ def _error_detail(response) -> str:
     # Azure's error bodies are usually empty, sometimes text or JSON {"error": {"code", "message"}}.
     body = json_or_none(response)
     if isinstance(body, dict):
-        error = body.get("error") if isinstance(body.get("error"), dict) else body
+        nested = body.get("error")
+        error = nested if isinstance(nested, dict) else body
         return str(error.get("message") or error.get("code") or "")
     return response.text.strip()[:200] if response.headers.get("Content-Type", "").startswith("text/") else ""
 

@@ -154,6 +154,7 @@ class _TokenSource:
         return headers
 
     def _credentials(self, source: str | dict, per_request: bool) -> "_Credentials":
+        key: tuple
         if isinstance(source, str) and not source.lstrip().startswith("{"):
             key = ("file", per_request, source, _file_signature(source))  # a rewritten file is read again
         else:

@@ -1,4 +1,5 @@
 """gunicorn settings, read from the same environment (and .env) as the app: HOST, PORT, WEB_CONCURRENCY."""
+
 import os
 import subprocess
 import sys
@@ -28,8 +29,10 @@ threads = _settings.server.threads
 timeout = _settings.server.timeout_seconds
 metrics_dir.prepare()  # before the app (and prometheus_client) is imported
 if timeout and _settings.tts.request_timeout_seconds >= timeout:  # gunicorn would kill the worker first
-    _fail(f"TTS_REQUEST_TIMEOUT_SECONDS ({_settings.tts.request_timeout_seconds:g}) must be below "
-          f"GUNICORN_TIMEOUT ({timeout})")
+    _fail(
+        f"TTS_REQUEST_TIMEOUT_SECONDS ({_settings.tts.request_timeout_seconds:g}) must be below "
+        f"GUNICORN_TIMEOUT ({timeout})"
+    )
 loglevel = _settings.log_level.lower()
 # gunicorn's access log would print query strings, which may carry ?api_key=: the app logs requests
 # itself (JSON, path only, with the request id).
@@ -68,8 +71,7 @@ def _start_sip_provisioning(server):
         return
     ProvisioningStatus(_settings.data_dir).write("pending", "not provisioned yet")  # not a previous run's state
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_ROOT, os.environ.get("PYTHONPATH")]))}
-    server.sip_provisioning = subprocess.Popen([sys.executable, "-m", "app.services.sip.provisioning"],
-                                               env=environment)
+    server.sip_provisioning = subprocess.Popen([sys.executable, "-m", "app.services.sip.provisioning"], env=environment)
 
 
 def post_fork(server, worker):

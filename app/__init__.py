@@ -1,4 +1,5 @@
 """The Sayna-compatible voice API server."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -33,7 +34,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     if settings.trusted_proxies:  # behind nginx (deploy/nginx.conf): the client's address, not the proxy's
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's documented way to add middleware
-            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
+            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
+        )
 
     ensure_writable_directories(settings)
     database = open_database(settings.database_url)
@@ -55,10 +57,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_blueprints(api)
     register_error_handlers(app, redactor)
     register_cache_cli(app)
-    app.add_url_rule("/docs/assets/<path:filename>", "docs_assets",
-                     lambda filename: send_from_directory(_DOCS_ASSETS, filename))
-    app.add_url_rule("/favicon.ico", "favicon",
-                     lambda: send_from_directory(_DOCS_ASSETS, "favicon-32x32.png", mimetype="image/png"))
+    app.add_url_rule(
+        "/docs/assets/<path:filename>", "docs_assets", lambda filename: send_from_directory(_DOCS_ASSETS, filename)
+    )
+    app.add_url_rule(
+        "/favicon.ico", "favicon", lambda: send_from_directory(_DOCS_ASSETS, "favicon-32x32.png", mimetype="image/png")
+    )
     app.register_blueprint(playground)
     return app
 
@@ -74,9 +78,11 @@ def _openapi_config() -> dict:
         # Swagger UI's assets come from the swagger-ui-bundle wheel, served by us: no CDN, works offline.
         "OPENAPI_SWAGGER_UI_URL": "/docs/assets/",
         "API_SPEC_OPTIONS": {
-            "info": {"description": "REST surface of a real-time voice platform. When AUTH_REQUIRED=true, "
-                                    "send `Authorization: Bearer <token>` or `?api_key=<token>`. "
-                                    "Hear it in the [playground](/playground)."},
+            "info": {
+                "description": "REST surface of a real-time voice platform. When AUTH_REQUIRED=true, "
+                "send `Authorization: Bearer <token>` or `?api_key=<token>`. "
+                "Hear it in the [playground](/playground)."
+            },
             "security": [{"bearerAuth": []}, {"apiKeyQuery": []}],
         },
     }

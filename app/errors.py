@@ -1,6 +1,7 @@
 """The one error hierarchy, Flask-free: services raise these with their status and code, and
 `app.api.errors` turns them (and validation errors, routing errors and surprises) into
 `{"error": "<message>", "code": "<code>"}`."""
+
 from __future__ import annotations
 
 
@@ -9,8 +10,14 @@ class ApiError(Exception):
     code = "internal_error"
     message = "Internal server error"
 
-    def __init__(self, message: str | None = None, *, code: str | None = None, status: int | None = None,
-                 headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         self.message = message or self.message
         self.code = code or self.code
         self.status = status or self.status
@@ -44,11 +51,13 @@ class RangeNotSatisfiable(ApiError):
 
 class NotConfigured(ApiError):
     """A feature whose configuration is missing (LiveKit keys, provider keys, ...)."""
+
     status, code, message = 500, "not_configured", "Service not configured"
 
 
 class UpstreamError(ApiError):
     """An upstream service (TTS provider, LiveKit, storage) failed; the message names it."""
+
     status, code, message = 500, "upstream_error", "Upstream service failed"
 
 

@@ -1,5 +1,6 @@
 """What `create_app` binds to each app: the Api class (one instance per app) and the services, reached
 through `services()`."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -14,10 +15,13 @@ if TYPE_CHECKING:
 
 class ErrorSchema(Schema):
     """The body of every error response."""
-    error = fields.String(required=True, metadata={"description": "Human-readable message",
-                                                   "example": "text: cannot be empty"})
-    code = fields.String(required=True, metadata={"description": "Machine-readable snake_case code",
-                                                  "example": "invalid_request"})
+
+    error = fields.String(
+        required=True, metadata={"description": "Human-readable message", "example": "text: cannot be empty"}
+    )
+    code = fields.String(
+        required=True, metadata={"description": "Machine-readable snake_case code", "example": "invalid_request"}
+    )
 
 
 class Api(_Api):

@@ -1,5 +1,6 @@
 """Structured JSON logs, Flask-free (request ids and the access line are in app/request_log.py); secrets are
 masked before any line is written."""
+
 from __future__ import annotations
 
 import logging
@@ -12,8 +13,9 @@ from app.settings import Settings
 
 
 def json_formatter() -> JsonFormatter:
-    return JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s",
-                         rename_fields={"levelname": "level", "asctime": "time"})
+    return JsonFormatter(
+        "%(asctime)s %(levelname)s %(name)s %(message)s", rename_fields={"levelname": "level", "asctime": "time"}
+    )
 
 
 class AppLogHandler(logging.StreamHandler):
@@ -45,8 +47,14 @@ def gunicorn_logconfig(settings: Settings) -> dict:
         "disable_existing_loggers": False,
         "formatters": {"json": {"()": "app.log.json_formatter"}},
         "filters": {"redact": {"()": "app.redaction.SecretRedactor", "secrets": sorted(configured_secrets(settings))}},
-        "handlers": {"json": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr", "formatter": "json",
-                              "filters": ["redact"]}},
+        "handlers": {
+            "json": {
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stderr",
+                "formatter": "json",
+                "filters": ["redact"],
+            }
+        },
         "root": {"handlers": []},
         "loggers": {name: {"handlers": ["json"], "propagate": False} for name in ("gunicorn.error", "gunicorn.access")},
     }

@@ -2,6 +2,7 @@
 
 Flask-free, so services (the provider HTTP layer) scrub what an upstream echoes before it becomes our
 error, and the web layer and every log handler (the app's and gunicorn's) use the same rules."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -16,9 +17,13 @@ _CREDENTIAL_CHARS = r"[A-Za-z0-9._~+/=-]"
 # `Ocp-Apim-Subscription-Key`), `name=value` and `"name": "value"` fragments, and keys in query strings.
 _PATTERNS = [
     (re.compile(rf"(?i)\b((?:bearer|token|basic)\s+){_CREDENTIAL_CHARS}{{8,}}"), rf"\1{MASK}"),
-    (re.compile(r"(?i)\b((?:xi-api-key|x-api-key|x-goog-api-key|ocp-apim-subscription-key|subscription[-_]key|"
-                r"api[-_]?key|token|secret|password|auth_password)[\"']?\s*[=:]\s*[\"']?)[^\s\"'&,}]+"),
-     rf"\1{MASK}"),
+    (
+        re.compile(
+            r"(?i)\b((?:xi-api-key|x-api-key|x-goog-api-key|ocp-apim-subscription-key|subscription[-_]key|"
+            r"api[-_]?key|token|secret|password|auth_password)[\"']?\s*[=:]\s*[\"']?)[^\s\"'&,}]+"
+        ),
+        rf"\1{MASK}",
+    ),
     (re.compile(r"([?&](?:key|sig|signature)=)[^&\s\"']+"), rf"\1{MASK}"),
 ]
 _MIN_SECRET_LENGTH = 4  # shorter values would mask ordinary words

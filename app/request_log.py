@@ -1,4 +1,5 @@
 """Flask side of logging: every request gets a request id and one `app.access` line."""
+
 from __future__ import annotations
 
 import logging
@@ -26,13 +27,16 @@ def init_request_logging(app: Flask) -> None:
         response.headers["X-Request-ID"] = request_id
         started = g.get("started")
         auth = g.get("auth")
-        access_log.info("request", extra={
-            "request_id": request_id,
-            "method": request.method,
-            "path": request.path,  # never the query string: it may hold ?api_key=
-            "status": response.status_code,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
-            "tenant": auth.tenant if auth else None,
-            "remote_addr": request.remote_addr,
-        })
+        access_log.info(
+            "request",
+            extra={
+                "request_id": request_id,
+                "method": request.method,
+                "path": request.path,  # never the query string: it may hold ?api_key=
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
+                "tenant": auth.tenant if auth else None,
+                "remote_addr": request.remote_addr,
+            },
+        )
         return response

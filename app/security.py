@@ -1,12 +1,19 @@
 """Flask side of authentication: every route is protected unless marked `@public`."""
+
 from __future__ import annotations
 
 from flask import Flask, current_app, g, request
 
 from app.services.auth import AuthContext, Authenticator, RequestInfo
 
-_PUBLIC_ENDPOINTS = {"static", "docs_assets", "api-docs.openapi_json", "api-docs.openapi_swagger_ui",
-                     "playground.static", "favicon"}
+_PUBLIC_ENDPOINTS = {
+    "static",
+    "docs_assets",
+    "api-docs.openapi_json",
+    "api-docs.openapi_swagger_ui",
+    "playground.static",
+    "favicon",
+}
 
 
 def public(view):

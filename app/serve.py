@@ -1,6 +1,7 @@
 """`python -m app.serve [gunicorn options]`: gunicorn with gunicorn.conf.py and wsgi:app, after checking the
 settings. gunicorn itself parses WEB_CONCURRENCY when it is imported and answers a bad value with a
 traceback; checked here first, every bad setting is one line and exit status 2."""
+
 from __future__ import annotations
 
 import sys

@@ -4,6 +4,7 @@ Variable names follow the upstream Sayna server so that an existing deployment's
 unchanged; ours (DATABASE_URL, CACHE_MAX_BYTES, provider base URLs, ...) follow the same style.
 The rest of the code receives a `Settings` object and never reads `os.environ`.
 """
+
 from __future__ import annotations
 
 import json
@@ -61,9 +62,9 @@ class LiveKitSettings:
         """The server API base: LiveKit's ws(s):// URL spoken as http(s)://."""
         url = self.url.rstrip("/")
         if url.startswith("wss://"):
-            return "https://" + url[len("wss://"):]
+            return "https://" + url[len("wss://") :]
         if url.startswith("ws://"):
-            return "http://" + url[len("ws://"):]
+            return "http://" + url[len("ws://") :]
         return url
 
 
@@ -154,6 +155,7 @@ class MetricsSettings:
 @dataclass(frozen=True)
 class ServerSettings:
     """gunicorn's own settings (read by gunicorn.conf.py), validated with the rest."""
+
     workers: int = 2
     threads: int = 4
     timeout_seconds: int = 120
@@ -178,11 +180,15 @@ class Settings:
     server: ServerSettings = ServerSettings()
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, *, dotenv: str | Path | None = ".env") -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, dotenv: str | Path | None = ".env") -> Settings:
         """Read the settings from `environ` (default: the process environment plus an optional
         `.env` file, real variables winning). Raises SettingsError naming the bad variable."""
         if environ is None:
-            values = {k: v for k, v in (dotenv_values(dotenv) if dotenv and Path(dotenv).is_file() else {}).items() if v is not None}
+            values = {
+                k: v
+                for k, v in (dotenv_values(dotenv) if dotenv and Path(dotenv).is_file() else {}).items()
+                if v is not None
+            }
             values.update(os.environ)
         else:
             values = dict(environ)
@@ -254,8 +260,9 @@ def _read(env: _MappingEnv) -> Settings:
             google_token_uri=env.str("GOOGLE_TOKEN_URI", "https://oauth2.googleapis.com/token"),
             azure_speech_subscription_key=env.str("AZURE_SPEECH_SUBSCRIPTION_KEY", None),
             azure_speech_region=env.str("AZURE_SPEECH_REGION", "eastus").strip(),
-            azure_speech_base_url=env.str("AZURE_SPEECH_BASE_URL",
-                                          "https://{region}.tts.speech.microsoft.com").rstrip("/"),
+            azure_speech_base_url=env.str("AZURE_SPEECH_BASE_URL", "https://{region}.tts.speech.microsoft.com").rstrip(
+                "/"
+            ),
             cartesia_api_key=env.str("CARTESIA_API_KEY", None),
             cartesia_base_url=env.str("CARTESIA_BASE_URL", "https://api.cartesia.ai").rstrip("/"),
             openai_api_key=env.str("OPENAI_API_KEY", None),
@@ -445,17 +452,24 @@ def _sip_hooks(entries: list[dict] | None) -> tuple[SipHookConfig, ...]:
             raise SettingsError(f"SIP_HOOKS_JSON: entry {index} has an empty or duplicate host")
         hosts.add(host)
         secret = entry.get("secret")
-        hooks.append(SipHookConfig(
-            host=host,
-            url=entry["url"],
-            secret=secret.strip() if isinstance(secret, str) and secret.strip() else None,
-            auth_id=str(entry.get("auth_id") or "").strip(),
-        ))
+        hooks.append(
+            SipHookConfig(
+                host=host,
+                url=entry["url"],
+                secret=secret.strip() if isinstance(secret, str) and secret.strip() else None,
+                auth_id=str(entry.get("auth_id") or "").strip(),
+            )
+        )
     return tuple(hooks)
 
 
-_S3_VARIABLES = ("RECORDING_S3_BUCKET", "RECORDING_S3_REGION", "RECORDING_S3_ACCESS_KEY", "RECORDING_S3_SECRET_KEY",
-                 "RECORDING_S3_ENDPOINT")
+_S3_VARIABLES = (
+    "RECORDING_S3_BUCKET",
+    "RECORDING_S3_REGION",
+    "RECORDING_S3_ACCESS_KEY",
+    "RECORDING_S3_SECRET_KEY",
+    "RECORDING_S3_ENDPOINT",
+)
 _GCS_VARIABLES = ("RECORDING_GCS_BUCKET", "RECORDING_GCS_CREDENTIALS_PATH", "RECORDING_GCS_CREDENTIALS_JSON")
 _BACKEND_ALIASES = {"gcp": "gcs", "google": "gcs"}  # upstream accepts these names too
 
@@ -464,16 +478,18 @@ def _recording(env: _MappingEnv, data_dir: Path) -> RecordingSettings:
     backend = (env.str("RECORDING_BACKEND", None) or "").strip().lower() or None
     if backend is None:
         if env.present(*_S3_VARIABLES) and env.present(*_GCS_VARIABLES):
-            raise SettingsError("RECORDING_BACKEND must be 's3' or 'gcs': both RECORDING_S3_* and RECORDING_GCS_* "
-                                "variables are set")
+            raise SettingsError(
+                "RECORDING_BACKEND must be 's3' or 'gcs': both RECORDING_S3_* and RECORDING_GCS_* variables are set"
+            )
         backend = "s3" if env.present(*_S3_VARIABLES) else "gcs" if env.present(*_GCS_VARIABLES) else "file"
     backend = _BACKEND_ALIASES.get(backend, backend)
     if backend in ("none", "disabled", "off"):
         return RecordingSettings(backend=None)
     prefix = env.str("RECORDING_PREFIX", "").strip().strip("/")
     if backend == "file":
-        return RecordingSettings(backend="file", prefix=prefix,
-                                 path=env.path("RECORDING_PATH", data_dir / "recordings"))
+        return RecordingSettings(
+            backend="file", prefix=prefix, path=env.path("RECORDING_PATH", data_dir / "recordings")
+        )
     if backend == "gcs":
         return _gcs_recording(env, prefix)
     if backend != "s3":
@@ -504,12 +520,16 @@ def _gcs_recording(env: _MappingEnv, prefix: str) -> RecordingSettings:
         try:
             text = Path(env.str(name)).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise SettingsError(f"{name} cannot be read: {getattr(exc, 'strerror', None) or type(exc).__name__}") from None
+            raise SettingsError(
+                f"{name} cannot be read: {getattr(exc, 'strerror', None) or type(exc).__name__}"
+            ) from None
     elif inline:
         name, text = "RECORDING_GCS_CREDENTIALS_JSON", env.str("RECORDING_GCS_CREDENTIALS_JSON")
     else:
-        raise SettingsError("RECORDING_GCS_CREDENTIALS_PATH or RECORDING_GCS_CREDENTIALS_JSON is required when the "
-                            "recording backend is gcs")
+        raise SettingsError(
+            "RECORDING_GCS_CREDENTIALS_PATH or RECORDING_GCS_CREDENTIALS_JSON is required when the "
+            "recording backend is gcs"
+        )
     key = _service_account_key(name, text)
     emulator = env.str("STORAGE_EMULATOR_HOST", None)
     if emulator and "://" not in emulator:  # "localhost:4443", as Go clients and fake-gcs-server write it

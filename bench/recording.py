@@ -11,6 +11,7 @@ divided by boto3's streamed throughput >= 0.8. Rounds alternate app and baseline
 
 Run by hand (not in CI):  /work/venv/bin/python bench/recording.py [--size-mb 256] [--rounds 5]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,7 +51,9 @@ def free_port() -> int:
 
 
 def start_moto() -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen([PYTHON, "-c", MOTO_SCRIPT], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    process = subprocess.Popen(
+        [PYTHON, "-c", MOTO_SCRIPT], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
     port = int(process.stdout.readline())
     return process, f"http://127.0.0.1:{port}"
 
@@ -60,9 +63,14 @@ def s3_client(endpoint: str):
     from botocore.config import Config
 
     return boto3.session.Session().client(
-        "s3", endpoint_url=endpoint, **CREDENTIALS,
-        config=Config(s3={"addressing_style": "path"}, response_checksum_validation="when_required",
-                      request_checksum_calculation="when_required"),
+        "s3",
+        endpoint_url=endpoint,
+        **CREDENTIALS,
+        config=Config(
+            s3={"addressing_style": "path"},
+            response_checksum_validation="when_required",
+            request_checksum_calculation="when_required",
+        ),
     )
 
 
@@ -74,21 +82,40 @@ def upload(client, key: str, size: int) -> None:
         for _ in range(size >> 20):
             source.write(block)
         source.seek(0)
-        client.upload_fileobj(source, BUCKET, key, ExtraArgs={"ContentType": "audio/ogg"},
-                              Config=TransferConfig(multipart_chunksize=64 << 20))
+        client.upload_fileobj(
+            source,
+            BUCKET,
+            key,
+            ExtraArgs={"ContentType": "audio/ogg"},
+            Config=TransferConfig(multipart_chunksize=64 << 20),
+        )
 
 
 def start_app(endpoint: str, data_dir: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {
-        **os.environ, "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "1", "DATA_DIR": data_dir,
-        "LOG_LEVEL": "WARNING", "RECORDING_BACKEND": "s3", "RECORDING_S3_ENDPOINT": endpoint,
-        "RECORDING_S3_BUCKET": BUCKET, "RECORDING_S3_REGION": CREDENTIALS["region_name"],
+        **os.environ,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": "1",
+        "DATA_DIR": data_dir,
+        "LOG_LEVEL": "WARNING",
+        "RECORDING_BACKEND": "s3",
+        "RECORDING_S3_ENDPOINT": endpoint,
+        "RECORDING_S3_BUCKET": BUCKET,
+        "RECORDING_S3_REGION": CREDENTIALS["region_name"],
         "RECORDING_S3_ACCESS_KEY": CREDENTIALS["aws_access_key_id"],
-        "RECORDING_S3_SECRET_KEY": CREDENTIALS["aws_secret_access_key"], "RECORDING_S3_FORCE_PATH_STYLE": "true",
+        "RECORDING_S3_SECRET_KEY": CREDENTIALS["aws_secret_access_key"],
+        "RECORDING_S3_FORCE_PATH_STYLE": "true",
     }
-    process = subprocess.Popen([GUNICORN, "--config", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        [GUNICORN, "--config", "gunicorn.conf.py", "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -126,7 +153,7 @@ class PeakRss:
         self.sampled_peak = 0
         self._stop = threading.Event()
 
-    def __enter__(self) -> "PeakRss":
+    def __enter__(self) -> PeakRss:
         Path(f"/proc/{self.pid}/clear_refs").write_text("5")
         self.before = memory_kb(self.pid, "VmRSS")
         self._thread = threading.Thread(target=self._sample, daemon=True)
@@ -151,8 +178,12 @@ class PeakRss:
 def curl_download(url: str, expected: int) -> float:
     """Seconds curl itself reports for fetching `url` into /dev/null (connect to last byte, without the
     cost of starting the curl process); checks the status and size."""
-    result = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code} %{size_download} %{time_total}", url],
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code} %{size_download} %{time_total}", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     status, size, seconds = result.stdout.split()
     if status != "200" or int(size) != expected:
         raise RuntimeError(f"app download failed: HTTP {status}, {size} bytes")
@@ -236,18 +267,28 @@ def main() -> None:
         boto3_rate = mib / statistics.median(boto3_times)
         manager_rate = mib / statistics.median(manager_times)
         ratio = app_rate / boto3_rate
-        print(f"recording download bench: {args.size_mb} MiB object on a local moto S3 server, {args.rounds} rounds, "
-              f"gunicorn with 1 worker, {os.cpu_count()} CPUs")
+        print(
+            f"recording download bench: {args.size_mb} MiB object on a local moto S3 server, {args.rounds} rounds, "
+            f"gunicorn with 1 worker, {os.cpu_count()} CPUs"
+        )
         print(f"  worker RSS before the first large download: {first.before / 1024:.1f} MB")
-        print(f"  worker peak RSS growth, first large download: {growths[0]:.1f} MB "
-              f"(later rounds: {', '.join(f'{g:.1f}' for g in growths[1:]) or '-'} MB)   goal < 16 MB   "
-              f"{'OK' if max(growths) < 16 else 'MISSED'}")
-        print(f"  app GET /recording (curl):          {app_rate:7.1f} MiB/s  (rounds: "
-              f"{', '.join(f'{mib / t:.0f}' for t in app_times)})")
-        print(f"  boto3 get_object streamed (direct): {boto3_rate:7.1f} MiB/s  (rounds: "
-              f"{', '.join(f'{mib / t:.0f}' for t in boto3_times)})")
+        print(
+            f"  worker peak RSS growth, first large download: {growths[0]:.1f} MB "
+            f"(later rounds: {', '.join(f'{g:.1f}' for g in growths[1:]) or '-'} MB)   goal < 16 MB   "
+            f"{'OK' if max(growths) < 16 else 'MISSED'}"
+        )
+        print(
+            f"  app GET /recording (curl):          {app_rate:7.1f} MiB/s  (rounds: "
+            f"{', '.join(f'{mib / t:.0f}' for t in app_times)})"
+        )
+        print(
+            f"  boto3 get_object streamed (direct): {boto3_rate:7.1f} MiB/s  (rounds: "
+            f"{', '.join(f'{mib / t:.0f}' for t in boto3_times)})"
+        )
         print(f"  boto3 transfer manager (direct):    {manager_rate:7.1f} MiB/s  (for information)")
-        print(f"  throughput ratio app / boto3 streamed: {ratio:.2f}   goal >= 0.8   {'OK' if ratio >= 0.8 else 'MISSED'}")
+        print(
+            f"  throughput ratio app / boto3 streamed: {ratio:.2f}   goal >= 0.8   {'OK' if ratio >= 0.8 else 'MISSED'}"
+        )
         print(f"  throughput ratio app / boto3 transfer manager: {app_rate / manager_rate:.2f}   (for information)")
     finally:
         if app is not None:

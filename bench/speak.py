@@ -13,6 +13,7 @@ Throughput rounds alternate the servers and views; medians are compared.
 
 Run by hand (not in CI):  /work/venv/bin/python bench/speak.py [--workers 4] [--threads 4] [--seconds 3]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -102,9 +103,19 @@ class Gunicorn:
         self.port = free_port()
         self.process = subprocess.Popen(
             [GUNICORN, "--config", str(ROOT / "gunicorn.conf.py"), "--pythonpath", str(pythonpath), app],
-            env={**os.environ, **env, "HOST": "127.0.0.1", "PORT": str(self.port), "WEB_CONCURRENCY": str(workers),
-                 "GUNICORN_THREADS": str(threads)},
-            cwd=env["DATA_DIR"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            env={
+                **os.environ,
+                **env,
+                "HOST": "127.0.0.1",
+                "PORT": str(self.port),
+                "WEB_CONCURRENCY": str(workers),
+                "GUNICORN_THREADS": str(threads),
+            },
+            cwd=env["DATA_DIR"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         deadline = time.time() + 30
         while time.time() < deadline:
             try:
@@ -119,8 +130,14 @@ class Gunicorn:
         self.process.wait(10)
 
 
-def request(port: int, method: str, path: str, body: bytes | None, headers: dict[str, str],
-            connection: http.client.HTTPConnection | None = None):
+def request(
+    port: int,
+    method: str,
+    path: str,
+    body: bytes | None,
+    headers: dict[str, str],
+    connection: http.client.HTTPConnection | None = None,
+):
     own = connection is None
     connection = connection or http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
@@ -158,9 +175,10 @@ def throughput(port: int, path: str, body: bytes, headers: dict[str, str], secon
     """Requests per second from `clients` keep-alive connections spread over two client processes."""
     context = multiprocessing.get_context("fork")
     results = context.Queue()
-    processes = [context.Process(target=_load_process, args=(port, path, body, headers, seconds, clients // 2,
-                                                             results))
-                 for _ in range(2)]
+    processes = [
+        context.Process(target=_load_process, args=(port, path, body, headers, seconds, clients // 2, results))
+        for _ in range(2)
+    ]
     for process in processes:
         process.start()
     total = sum(results.get() for _ in processes)
@@ -180,31 +198,56 @@ def main() -> None:
     args = parser.parse_args()
 
     scratch = Path(tempfile.mkdtemp(prefix="bench-speak-"))
-    fake = subprocess.Popen([PYTHON, "-c", FAKE_SCRIPT.format(root=str(ROOT), key=DEEPGRAM_KEY,
-                                                               latency=args.latency_ms / 1000)],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+    fake = subprocess.Popen(
+        [PYTHON, "-c", FAKE_SCRIPT.format(root=str(ROOT), key=DEEPGRAM_KEY, latency=args.latency_ms / 1000)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
     fake_port = int(fake.stdout.readline())
     servers: list[Gunicorn] = []
     try:
-        env = {"DATA_DIR": str(scratch), "LOG_LEVEL": "WARNING", "DEEPGRAM_API_KEY": DEEPGRAM_KEY,
-               "DEEPGRAM_BASE_URL": f"http://127.0.0.1:{fake_port}"}
+        env = {
+            "DATA_DIR": str(scratch),
+            "LOG_LEVEL": "WARNING",
+            "DEEPGRAM_API_KEY": DEEPGRAM_KEY,
+            "DEEPGRAM_BASE_URL": f"http://127.0.0.1:{fake_port}",
+        }
         (scratch / "bench_app.py").write_text(BENCH_APP)
         ours = Gunicorn("bench_app:app", env, scratch, args.workers, args.threads)
         servers.append(ours)
 
         # --- 1. cache-hit throughput against a bare view returning the same bytes --------------------
-        hit_body = json.dumps({"text": "Welcome to Sayna", "tts_config": {
-            "provider": "local", "model": "", "voice_id": None, "speaking_rate": 1.0, "audio_format": None,
-            "sample_rate": None, "connection_timeout": None, "request_timeout": None, "pronunciations": [],
-            "auth": None}}).encode()
+        hit_body = json.dumps(
+            {
+                "text": "Welcome to Sayna",
+                "tts_config": {
+                    "provider": "local",
+                    "model": "",
+                    "voice_id": None,
+                    "speaking_rate": 1.0,
+                    "audio_format": None,
+                    "sample_rate": None,
+                    "connection_timeout": None,
+                    "request_timeout": None,
+                    "pronunciations": [],
+                    "auth": None,
+                },
+            }
+        ).encode()
         headers = {"Content-Type": "application/json", "Accept": "*/*"}
         status, response_headers, audio = request(ours.port, "POST", "/speak", hit_body, headers)
         assert status == 200 and response_headers["x-cache"] == "MISS", (status, response_headers)
         (scratch / "audio.bin").write_bytes(audio)
         (scratch / "bare_app.py").write_text(BARE_APP)
-        bare = Gunicorn("bare_app:app", {**env, "BENCH_AUDIO": str(scratch / "audio.bin"),
-                                         "BENCH_CONTENT_TYPE": response_headers["Content-Type"]},
-                        scratch, args.workers, args.threads)
+        bare = Gunicorn(
+            "bare_app:app",
+            {**env, "BENCH_AUDIO": str(scratch / "audio.bin"), "BENCH_CONTENT_TYPE": response_headers["Content-Type"]},
+            scratch,
+            args.workers,
+            args.threads,
+        )
         servers.append(bare)
         clients = 2 * args.workers * args.threads // 2
         targets = {"speak": (ours.port, "/speak"), "bare": (ours.port, "/bench/bare"), "plain": (bare.port, "/speak")}
@@ -242,8 +285,12 @@ def main() -> None:
 
         # --- 3. single flight over the workers ----------------------------------------------------------
         calls_before = json.loads(request(fake_port, "GET", "/_calls", None, {})[2])
-        body = json.dumps({"text": f"Sixty-four callers at once, run {scratch.name}",
-                           "tts_config": {"provider": "deepgram", "model": ""}}).encode()
+        body = json.dumps(
+            {
+                "text": f"Sixty-four callers at once, run {scratch.name}",
+                "tts_config": {"provider": "deepgram", "model": ""},
+            }
+        ).encode()
         barrier = threading.Barrier(64)
         outcomes: list[tuple[int, str]] = []
 
@@ -273,20 +320,30 @@ def main() -> None:
 
     statuses = sorted({status for status, _ in outcomes})
     misses = sum(cache == "MISS" for _, cache in outcomes)
-    print(f"bench/speak.py: gunicorn {args.workers} workers x {args.threads} threads (gunicorn.conf.py) for both "
-          f"servers, {os.cpu_count()} CPUs, LOG_LEVEL=WARNING, fake Deepgram latency {args.latency_ms:g} ms")
-    print(f"1. cache-hit /speak {medians['speak']:.0f} req/s vs a bare view in the same app {medians['bare']:.0f} req/s "
-          f"({len(audio)} B body, {clients} keep-alive clients, median of {args.rounds} x {args.seconds:g} s): "
-          f"ratio {ratio:.2f} (goal >= 0.8) {verdict(ratio >= 0.8)}")
-    print(f"   for information, a plain Flask app (no middleware) serving the same bytes: {medians['plain']:.0f} req/s, "
-          f"ratio {medians['speak'] / medians['plain']:.2f}")
+    print(
+        f"bench/speak.py: gunicorn {args.workers} workers x {args.threads} threads (gunicorn.conf.py) for both "
+        f"servers, {os.cpu_count()} CPUs, LOG_LEVEL=WARNING, fake Deepgram latency {args.latency_ms:g} ms"
+    )
+    print(
+        f"1. cache-hit /speak {medians['speak']:.0f} req/s vs a bare view in the same app {medians['bare']:.0f} req/s "
+        f"({len(audio)} B body, {clients} keep-alive clients, median of {args.rounds} x {args.seconds:g} s): "
+        f"ratio {ratio:.2f} (goal >= 0.8) {verdict(ratio >= 0.8)}"
+    )
+    print(
+        f"   for information, a plain Flask app (no middleware) serving the same bytes: {medians['plain']:.0f} req/s, "
+        f"ratio {medians['speak'] / medians['plain']:.2f}"
+    )
     print("   rounds: " + "; ".join(f"{name} {[round(r) for r in values]}" for name, values in rates.items()))
-    print(f"2. miss p50 {miss_p50:.1f} ms vs the fake provider's own p50 {direct_p50:.1f} ms "
-          f"({args.misses} misses): overhead {miss_p50 - direct_p50:.1f} ms (goal <= 3 ms) "
-          f"{verdict(miss_p50 - direct_p50 <= 3)}")
-    print(f"3. 64 concurrent identical misses over {args.workers} workers: {provider_calls} provider call(s) "
-          f"(goal exactly 1) {verdict(provider_calls == 1)}; statuses {statuses}, {misses} MISS, "
-          f"{len(outcomes) - misses} HIT")
+    print(
+        f"2. miss p50 {miss_p50:.1f} ms vs the fake provider's own p50 {direct_p50:.1f} ms "
+        f"({args.misses} misses): overhead {miss_p50 - direct_p50:.1f} ms (goal <= 3 ms) "
+        f"{verdict(miss_p50 - direct_p50 <= 3)}"
+    )
+    print(
+        f"3. 64 concurrent identical misses over {args.workers} workers: {provider_calls} provider call(s) "
+        f"(goal exactly 1) {verdict(provider_calls == 1)}; statuses {statuses}, {misses} MISS, "
+        f"{len(outcomes) - misses} HIT"
+    )
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 from alembic import context
 
-from app.db import Base
-from app.db import models  # noqa: F401  (registers the tables on Base.metadata)
+from app.db import (
+    Base,
+    models,  # noqa: F401  (registers the tables on Base.metadata)
+)
 
 config = context.config
 
@@ -20,8 +22,9 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
-    context.configure(connection=connection, target_metadata=Base.metadata,
-                      render_as_batch=connection.dialect.name == "sqlite")
+    context.configure(
+        connection=connection, target_metadata=Base.metadata, render_as_batch=connection.dialect.name == "sqlite"
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -2,6 +2,7 @@
 
 Set TEST_DATABASE_URL (e.g. postgresql://postgres@127.0.0.1:5432/test) to run every DB-touching test
 on PostgreSQL; the run then fails, never skips, when that server is absent."""
+
 from __future__ import annotations
 
 import os
@@ -48,14 +49,19 @@ def database(database_url, tmp_path):
 def base_env(tmp_path, database_url) -> dict[str, str]:
     """The embedded defaults, inside this test's own temp dir. SIP hooks may point at the fakes on
     127.0.0.1 (and at example.com names that need no DNS)."""
-    return {"DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING",
-            "SIP_HOOKS_ALLOW_PRIVATE": "true"}
+    return {
+        "DATA_DIR": str(tmp_path / "data"),
+        "DATABASE_URL": database_url,
+        "LOG_LEVEL": "WARNING",
+        "SIP_HOOKS_ALLOW_PRIVATE": "true",
+    }
 
 
 @pytest.fixture
 def make_settings(base_env):
     def build(**env: str) -> Settings:
         return Settings.from_env({**base_env, **env})
+
     return build
 
 

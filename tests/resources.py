@@ -1,4 +1,5 @@
 """What this process holds open, read from /proc (Linux only: mark the tests that use it `linux_only`)."""
+
 from __future__ import annotations
 
 import os

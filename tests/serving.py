@@ -1,4 +1,5 @@
 """The server as operators run it: gunicorn with gunicorn.conf.py and wsgi.py, in a subprocess."""
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,16 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
-GUNICORN = [sys.executable, "-m", "gunicorn", "--chdir", str(ROOT), "--config", str(ROOT / "gunicorn.conf.py"),
-            "wsgi:app"]
+GUNICORN = [
+    sys.executable,
+    "-m",
+    "gunicorn",
+    "--chdir",
+    str(ROOT),
+    "--config",
+    str(ROOT / "gunicorn.conf.py"),
+    "wsgi:app",
+]
 
 
 def gunicorn_env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -49,8 +58,9 @@ def gunicorn(tmp_path: Path, **env: str) -> Iterator[Served]:
     port = free_port()
     log = tmp_path / "gunicorn.log"
     with open(log, "wb") as stderr:
-        server = subprocess.Popen(GUNICORN, env=gunicorn_env(tmp_path, PORT=str(port), **env),
-                                  stdout=subprocess.DEVNULL, stderr=stderr)
+        server = subprocess.Popen(
+            GUNICORN, env=gunicorn_env(tmp_path, PORT=str(port), **env), stdout=subprocess.DEVNULL, stderr=stderr
+        )
     served = Served(f"http://127.0.0.1:{port}", port, log)
     try:
         deadline = time.monotonic() + 30

@@ -1,5 +1,6 @@
 """GET /metrics under gunicorn with two workers: figures summed across workers (prometheus_client's
 multiprocess mode), read back with prometheus_client's own text parser."""
+
 import os
 import signal
 import subprocess
@@ -23,8 +24,11 @@ def _scrape(base: str) -> dict[str, list]:
 
 
 def _value(families, name: str, sample: str, **labels) -> float:
-    return sum(s.value for s in families.get(name, []) if s.name == sample
-               and all(s.labels.get(k) == v for k, v in labels.items()))
+    return sum(
+        s.value
+        for s in families.get(name, [])
+        if s.name == sample and all(s.labels.get(k) == v for k, v in labels.items())
+    )
 
 
 def _workers_with_counters(directory, master: int) -> set[int]:
@@ -52,9 +56,15 @@ def gunicorn(tmp_path, database_url):
     metrics_dir.mkdir()
     (metrics_dir / "counter_999999.db").write_bytes(b"left by a previous run")
     port = free_port()
-    env = gunicorn_env(tmp_path, PORT=str(port), DATABASE_URL=database_url, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
-               AUTH_REQUIRED="true", AUTH_API_SECRETS_JSON=f'[{{"id": "{TENANT}", "secret": "{SECRET}"}}]',
-               LOG_LEVEL="WARNING")
+    env = gunicorn_env(
+        tmp_path,
+        PORT=str(port),
+        DATABASE_URL=database_url,
+        PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
+        AUTH_REQUIRED="true",
+        AUTH_API_SECRETS_JSON=f'[{{"id": "{TENANT}", "secret": "{SECRET}"}}]',
+        LOG_LEVEL="WARNING",
+    )
     server = subprocess.Popen(GUNICORN, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -89,14 +99,27 @@ def test_metrics_sum_traffic_of_both_workers_and_carry_no_tenant_text_or_secret(
     assert _value(families, "sayna_http_requests", total, method="POST", route="/speak", status="200") == speaks
     assert _value(families, "sayna_http_requests", total, method="GET", route="/voices", status="401") == refused
     assert _value(families, "sayna_http_requests", total, route="/livekit/rooms/<path:room_name>") == 1
-    assert _value(families, "sayna_http_request_duration_seconds", "sayna_http_request_duration_seconds_count",
-                  method="POST", route="/speak") == speaks
+    assert (
+        _value(
+            families,
+            "sayna_http_request_duration_seconds",
+            "sayna_http_request_duration_seconds_count",
+            method="POST",
+            route="/speak",
+        )
+        == speaks
+    )
     assert _value(families, "sayna_cache_lookups", "sayna_cache_lookups_total", result="miss") == len(TEXTS)
     assert _value(families, "sayna_cache_lookups", "sayna_cache_lookups_total", result="hit") == len(TEXTS)
-    assert _value(families, "sayna_provider_requests", "sayna_provider_requests_total",
-                  provider="local", outcome="ok") == len(TEXTS)
-    assert _value(families, "sayna_provider_request_duration_seconds",
-                  "sayna_provider_request_duration_seconds_count", provider="local") == len(TEXTS)
+    assert _value(
+        families, "sayna_provider_requests", "sayna_provider_requests_total", provider="local", outcome="ok"
+    ) == len(TEXTS)
+    assert _value(
+        families,
+        "sayna_provider_request_duration_seconds",
+        "sayna_provider_request_duration_seconds_count",
+        provider="local",
+    ) == len(TEXTS)
     assert _value(families, "sayna_cache_entries", "sayna_cache_entries") == len(TEXTS)
     assert _value(families, "sayna_cache_bytes", "sayna_cache_bytes") > 0
     assert _value(families, "sayna_workers", "sayna_workers") == 2
@@ -118,13 +141,18 @@ def test_a_killed_worker_is_replaced_and_no_longer_counted_while_its_requests_st
     victim = min(_workers_with_counters(metrics_dir, server.pid))
     os.kill(victim, signal.SIGKILL)
     survivors.discard(victim)
-    replacement = _wait_for(lambda: _worker_pids(server.pid) - survivors - {victim},
-                            "gunicorn did not replace the worker", server).pop()
+    replacement = _wait_for(
+        lambda: _worker_pids(server.pid) - survivors - {victim}, "gunicorn did not replace the worker", server
+    ).pop()
     # The replacement has counted itself (its live gauge file exists): from now on a dead worker still
     # counted would show as 3.
     _wait_for(lambda: (metrics_dir / f"gauge_livesum_{replacement}.db").exists(), "no gauge file", server)
-    _wait_for(lambda: _value(_scrape(base), "sayna_workers", "sayna_workers") == 2,
-              "sayna_workers did not settle at 2: the dead worker is still counted", server, timeout=10)
+    _wait_for(
+        lambda: _value(_scrape(base), "sayna_workers", "sayna_workers") == 2,
+        "sayna_workers did not settle at 2: the dead worker is still counted",
+        server,
+        timeout=10,
+    )
     families = _scrape(base)
     assert _value(families, "sayna_http_requests", "sayna_http_requests_total", route="/") == before + answered
 

@@ -3,6 +3,7 @@
 Each worker process builds its own app (as a gunicorn worker does) on the shared database and the one
 fake LiveKit; 50 token requests, both tenants' in both workers, wait on one cross-process barrier and
 then claim the room at once."""
+
 from __future__ import annotations
 
 import json
@@ -28,9 +29,11 @@ def _worker(env: dict, tenants: list[str], barrier, results) -> None:
 
     def claim(tenant: str) -> None:
         barrier.wait(timeout=60)
-        response = client.post("/livekit/token", headers={"Authorization": f"Bearer {TENANTS[tenant]}"},
-                               json={"room_name": "contested", "participant_name": tenant,
-                                     "participant_identity": f"{tenant}-user"})
+        response = client.post(
+            "/livekit/token",
+            headers={"Authorization": f"Bearer {TENANTS[tenant]}"},
+            json={"room_name": "contested", "participant_name": tenant, "participant_identity": f"{tenant}-user"},
+        )
         answers.append((tenant, response.status_code, (response.get_json() or {}).get("code")))
 
     threads = [threading.Thread(target=claim, args=(tenant,)) for tenant in tenants]
@@ -43,13 +46,19 @@ def _worker(env: dict, tenants: list[str], barrier, results) -> None:
 
 
 @pytest.mark.parametrize("room_exists", [True, False], ids=["unowned room", "missing room"])
-def test_fifty_concurrent_claims_by_two_tenants_in_two_workers_have_one_winner(base_env, livekit, database,
-                                                                               room_exists):
+def test_fifty_concurrent_claims_by_two_tenants_in_two_workers_have_one_winner(
+    base_env, livekit, database, room_exists
+):
     if room_exists:
         livekit.add_room("contested")
-    env = {**base_env, "LIVEKIT_URL": livekit.url, "LIVEKIT_API_KEY": TEST_API_KEY,
-           "LIVEKIT_API_SECRET": TEST_API_SECRET, "AUTH_REQUIRED": "true",
-           "AUTH_API_SECRETS_JSON": json.dumps([{"id": t, "secret": s} for t, s in TENANTS.items()])}
+    env = {
+        **base_env,
+        "LIVEKIT_URL": livekit.url,
+        "LIVEKIT_API_KEY": TEST_API_KEY,
+        "LIVEKIT_API_SECRET": TEST_API_SECRET,
+        "AUTH_REQUIRED": "true",
+        "AUTH_API_SECRETS_JSON": json.dumps([{"id": t, "secret": s} for t, s in TENANTS.items()]),
+    }
     context = multiprocessing.get_context("spawn")
     barrier, results = context.Barrier(WORKERS * CLAIMS_PER_WORKER), context.Queue()
     # both tenants in each worker, 25 claims each in all

@@ -1,4 +1,5 @@
 """Inbound SIP provisioning as operators run it: gunicorn with two workers, LiveKit down at start-up."""
+
 from __future__ import annotations
 
 import time
@@ -9,8 +10,12 @@ from tests.fakes.livekit import TEST_API_KEY, TEST_API_SECRET
 from tests.fakes.server import unused_port_url
 from tests.serving import gunicorn
 
-INBOUND_SIP = {"LIVEKIT_API_KEY": TEST_API_KEY, "LIVEKIT_API_SECRET": TEST_API_SECRET, "SIP_ROOM_PREFIX": "call-",
-               "SIP_ALLOWED_ADDRESSES": "54.172.60.0/30,203.0.113.7"}
+INBOUND_SIP = {
+    "LIVEKIT_API_KEY": TEST_API_KEY,
+    "LIVEKIT_API_SECRET": TEST_API_SECRET,
+    "SIP_ROOM_PREFIX": "call-",
+    "SIP_ALLOWED_ADDRESSES": "54.172.60.0/30,203.0.113.7",
+}
 
 
 def _ready_saying(served, text: str, timeout: float = 30.0) -> requests.Response:

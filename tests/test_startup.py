@@ -1,4 +1,5 @@
 """The server as operators start it: gunicorn with gunicorn.conf.py and wsgi.py."""
+
 import json
 import socket
 import subprocess
@@ -33,8 +34,9 @@ BAD_SETTINGS = [
 
 @pytest.mark.parametrize(("env", "variable"), BAD_SETTINGS)
 def test_invalid_configuration_stops_start_up_with_one_line(tmp_path, env, variable):
-    result = subprocess.run(SERVE, cwd=ROOT, env=gunicorn_env(tmp_path, **env), capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        SERVE, cwd=ROOT, env=gunicorn_env(tmp_path, **env), capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
@@ -45,20 +47,23 @@ def test_invalid_configuration_stops_start_up_with_one_line(tmp_path, env, varia
 @pytest.mark.parametrize(("env", "variable"), [BAD_SETTINGS[5], BAD_SETTINGS[10], BAD_SETTINGS[14]])
 def test_the_cli_refuses_a_bad_setting_with_the_same_one_line(tmp_path, env, variable):
     command = [sys.executable, "-m", "flask", "--app", "wsgi", "cache", "stats"]
-    result = subprocess.run(command, cwd=ROOT, env=gunicorn_env(tmp_path, **env), capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        command, cwd=ROOT, env=gunicorn_env(tmp_path, **env), capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Invalid configuration:") and variable in lines[0], result.stderr
 
 
 def test_plain_gunicorn_refuses_a_setting_found_bad_while_building_the_app_in_one_line(tmp_path):
-    result = subprocess.run(GUNICORN, env=gunicorn_env(tmp_path, LOCAL_TTS_VOICE="elvish"), capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run(
+        GUNICORN, env=gunicorn_env(tmp_path, LOCAL_TTS_VOICE="elvish"), capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "Invalid configuration: LOCAL_TTS_VOICE 'elvish' is not an espeak-ng voice (any id of GET /voices' local "
-        "list, or a language tag such as en-us)"]
+        "list, or a language tag such as en-us)"
+    ]
 
 
 def test_an_unreadable_signing_key_stops_start_up_with_one_line(tmp_path):
@@ -68,8 +73,10 @@ def test_an_unreadable_signing_key_stops_start_up_with_one_line(tmp_path):
     result = subprocess.run(GUNICORN, env=gunicorn_env(tmp_path, **env), capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     # the key is loaded when the app is built, in gunicorn's master: its start-up lines come first
-    assert result.stderr.strip().splitlines()[-1] == \
-        "Invalid configuration: AUTH_SIGNING_KEY_PATH is not a readable unencrypted PEM private key (ValueError)"
+    assert (
+        result.stderr.strip().splitlines()[-1]
+        == "Invalid configuration: AUTH_SIGNING_KEY_PATH is not a readable unencrypted PEM private key (ValueError)"
+    )
 
 
 def test_gunicorn_serves_health_and_docs_on_the_embedded_defaults(tmp_path, database_url):

@@ -4,6 +4,7 @@ app with the same requests and the same expectations. Our deliberate departures:
 
 Upstream's configuration is mirrored: a Deepgram key "test_key" that the real Deepgram refuses (here a
 fake Deepgram that knows another key), and nothing else configured unless a case says so."""
+
 from __future__ import annotations
 
 import pytest
@@ -13,8 +14,15 @@ from tests.fakes.server import FakeServer
 
 
 def _tts(provider: str, model: str, voice_id: str, **extra) -> dict:
-    return {"provider": provider, "model": model, "voice_id": voice_id, "audio_format": "linear16",
-            "sample_rate": 24000, "pronunciations": [], **extra}
+    return {
+        "provider": provider,
+        "model": model,
+        "voice_id": voice_id,
+        "audio_format": "linear16",
+        "sample_rate": 24000,
+        "pronunciations": [],
+        **extra,
+    }
 
 
 DEEPGRAM = _tts("deepgram", "aura-asteria-en", "aura-asteria-en")
@@ -22,42 +30,104 @@ GOOGLE = _tts("google", "en-US-Wavenet-D", "en-US-Wavenet-D")
 
 # (upstream test name, settings beyond upstream's base config, request body, status, check of the JSON body)
 CASES = [
-    ("test_speak_endpoint_missing_api_key", {"DEEPGRAM_API_KEY": ""},
-     {"text": "Hello, this is a test.", "tts_config": DEEPGRAM}, 500, None),
-    ("test_speak_endpoint_empty_text", {},
-     {"text": "", "tts_config": DEEPGRAM}, 400, lambda error: error == "Text cannot be empty"),
-    ("test_speak_endpoint_with_pronunciations", {},
-     {"text": "The API and TTS systems are working well.",
-      "tts_config": {**DEEPGRAM, "pronunciations": [{"word": "API", "pronunciation": "A P I"},
-                                                    {"word": "TTS", "pronunciation": "text to speech"}]}},
-     500, None),
-    ("test_speak_endpoint_invalid_provider", {},
-     {"text": "Hello, test.", "tts_config": _tts("invalid_provider", "", "test_voice")},
-     400, lambda error: "Unsupported provider" in error),
-    ("test_speak_endpoint_invalid_auth_input_returns_bad_request",
-     {"AZURE_SPEECH_SUBSCRIPTION_KEY": "server-key", "AZURE_SPEECH_REGION": "eastus"},
-     {"text": "Hello, test.", "tts_config": _tts("azure", "en-US-JennyNeural", "en-US-JennyNeural",
-                                                 auth={"api_key": "session-key"})},
-     400, lambda error: "Auth field 'region' is required" in error),
-    ("test_speak_endpoint_google_empty_credentials_returns_bad_request",
-     {"GOOGLE_APPLICATION_CREDENTIALS": "/tmp/server-creds.json"},
-     {"text": "Hello, test.", "tts_config": {**GOOGLE, "auth": {"credentials": ""}}},
-     400, lambda error: "Auth field 'credentials' is required" in error),
-    ("test_speak_endpoint_google_missing_project_id_in_request_auth_returns_bad_request", {},
-     {"text": "Hello, test.", "tts_config": {**GOOGLE, "auth": {"credentials": {
-         "type": "authorized_user", "client_id": "test-client-id.apps.googleusercontent.com",
-         "client_secret": "test-client-secret", "refresh_token": "test-refresh-token"}}}},
-     400, lambda error: any(word in error.lower() for word in ("project_id", "credential", "authentication"))),
-    ("test_speak_endpoint_google_missing_request_credential_file_returns_bad_request", {},
-     {"text": "Hello, test.", "tts_config": {**GOOGLE, "auth": {"credentials": "/definitely/missing/request-creds.json"}}},
-     400, lambda error: "Credential file not found" in error),
-    ("test_speak_endpoint_server_google_credentials_error_remains_internal_server_error",
-     {"GOOGLE_APPLICATION_CREDENTIALS": "/definitely/missing/server-creds.json"},
-     {"text": "Hello, test.", "tts_config": GOOGLE},
-     500, lambda error: "Credential file not found" in error),
-    ("test_speak_endpoint_empty_auth_object_falls_back_to_server_auth", {"DEEPGRAM_API_KEY": ""},
-     {"text": "Hello, test.", "tts_config": {**DEEPGRAM, "auth": {}}},
-     500, lambda error: "Missing server auth for provider deepgram" in error),
+    (
+        "test_speak_endpoint_missing_api_key",
+        {"DEEPGRAM_API_KEY": ""},
+        {"text": "Hello, this is a test.", "tts_config": DEEPGRAM},
+        500,
+        None,
+    ),
+    (
+        "test_speak_endpoint_empty_text",
+        {},
+        {"text": "", "tts_config": DEEPGRAM},
+        400,
+        lambda error: error == "Text cannot be empty",
+    ),
+    (
+        "test_speak_endpoint_with_pronunciations",
+        {},
+        {
+            "text": "The API and TTS systems are working well.",
+            "tts_config": {
+                **DEEPGRAM,
+                "pronunciations": [
+                    {"word": "API", "pronunciation": "A P I"},
+                    {"word": "TTS", "pronunciation": "text to speech"},
+                ],
+            },
+        },
+        500,
+        None,
+    ),
+    (
+        "test_speak_endpoint_invalid_provider",
+        {},
+        {"text": "Hello, test.", "tts_config": _tts("invalid_provider", "", "test_voice")},
+        400,
+        lambda error: "Unsupported provider" in error,
+    ),
+    (
+        "test_speak_endpoint_invalid_auth_input_returns_bad_request",
+        {"AZURE_SPEECH_SUBSCRIPTION_KEY": "server-key", "AZURE_SPEECH_REGION": "eastus"},
+        {
+            "text": "Hello, test.",
+            "tts_config": _tts("azure", "en-US-JennyNeural", "en-US-JennyNeural", auth={"api_key": "session-key"}),
+        },
+        400,
+        lambda error: "Auth field 'region' is required" in error,
+    ),
+    (
+        "test_speak_endpoint_google_empty_credentials_returns_bad_request",
+        {"GOOGLE_APPLICATION_CREDENTIALS": "/tmp/server-creds.json"},
+        {"text": "Hello, test.", "tts_config": {**GOOGLE, "auth": {"credentials": ""}}},
+        400,
+        lambda error: "Auth field 'credentials' is required" in error,
+    ),
+    (
+        "test_speak_endpoint_google_missing_project_id_in_request_auth_returns_bad_request",
+        {},
+        {
+            "text": "Hello, test.",
+            "tts_config": {
+                **GOOGLE,
+                "auth": {
+                    "credentials": {
+                        "type": "authorized_user",
+                        "client_id": "test-client-id.apps.googleusercontent.com",
+                        "client_secret": "test-client-secret",
+                        "refresh_token": "test-refresh-token",
+                    }
+                },
+            },
+        },
+        400,
+        lambda error: any(word in error.lower() for word in ("project_id", "credential", "authentication")),
+    ),
+    (
+        "test_speak_endpoint_google_missing_request_credential_file_returns_bad_request",
+        {},
+        {
+            "text": "Hello, test.",
+            "tts_config": {**GOOGLE, "auth": {"credentials": "/definitely/missing/request-creds.json"}},
+        },
+        400,
+        lambda error: "Credential file not found" in error,
+    ),
+    (
+        "test_speak_endpoint_server_google_credentials_error_remains_internal_server_error",
+        {"GOOGLE_APPLICATION_CREDENTIALS": "/definitely/missing/server-creds.json"},
+        {"text": "Hello, test.", "tts_config": GOOGLE},
+        500,
+        lambda error: "Credential file not found" in error,
+    ),
+    (
+        "test_speak_endpoint_empty_auth_object_falls_back_to_server_auth",
+        {"DEEPGRAM_API_KEY": ""},
+        {"text": "Hello, test.", "tts_config": {**DEEPGRAM, "auth": {}}},
+        500,
+        lambda error: "Missing server auth for provider deepgram" in error,
+    ),
 ]
 
 
@@ -73,9 +143,15 @@ def deepgram():
 @pytest.fixture
 def upstream_app(make_app, deepgram):
     def build(**env):
-        settings = {"DEEPGRAM_API_KEY": "test_key", "DEEPGRAM_BASE_URL": deepgram.url, "TTS_MAX_RETRIES": "0",
-                    "AUTH_REQUIRED": "false", **env}
+        settings = {
+            "DEEPGRAM_API_KEY": "test_key",
+            "DEEPGRAM_BASE_URL": deepgram.url,
+            "TTS_MAX_RETRIES": "0",
+            "AUTH_REQUIRED": "false",
+            **env,
+        }
         return make_app(**settings)
+
     return build
 
 

@@ -1,4 +1,5 @@
 """The HTTP layer: one blueprint per endpoint group (thin views over the services) and the error responses."""
+
 from __future__ import annotations
 
 from flask_smorest import Api

@@ -1,5 +1,6 @@
 """flask-smorest building blocks with our conventions: validation failures are 400 (not 422), and
 request schemas accept `null` for every optional field because the official Python SDK sends it."""
+
 from __future__ import annotations
 
 import flask_smorest

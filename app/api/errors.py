@@ -1,5 +1,6 @@
 """The one place errors become responses: `ApiError`s with their status and code, validation and routing
 errors as 400/404/405..., and surprises as a 500 that only names the request id."""
+
 from __future__ import annotations
 
 import logging
@@ -13,9 +14,18 @@ from app.redaction import SecretRedactor
 log = logging.getLogger("app.errors")
 
 _HTTP_CODES = {
-    400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-    406: "not_acceptable", 408: "request_timeout", 411: "length_required", 413: "payload_too_large",
-    415: "unsupported_media_type", 416: "range_not_satisfiable", 422: "invalid_request",
+    400: "invalid_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    408: "request_timeout",
+    411: "length_required",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    416: "range_not_satisfiable",
+    422: "invalid_request",
     429: "too_many_requests",
 }
 

@@ -1,5 +1,6 @@
 """`GET /metrics` (Prometheus text format) and the HTTP instruments: every request counted and timed by
 its route template (`/livekit/rooms/<path:room_name>`), never its raw path."""
+
 from __future__ import annotations
 
 import hmac
@@ -40,8 +41,9 @@ def init_metrics(app: Flask, services: Services) -> None:
     @public
     def metrics():
         if settings.token and not _bearer_matches(settings.token):
-            raise Unauthorized("GET /metrics needs the METRICS_TOKEN as a bearer token",
-                               headers={"WWW-Authenticate": "Bearer"})
+            raise Unauthorized(
+                "GET /metrics needs the METRICS_TOKEN as a bearer token", headers={"WWW-Authenticate": "Bearer"}
+            )
         return Response(render(services.cache.totals), content_type=_CONTENT_TYPE)
 
     app.add_url_rule("/metrics", "metrics", metrics, methods=["GET"])

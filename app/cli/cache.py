@@ -1,4 +1,5 @@
 """`flask cache stats|clear|prune|warm`: look after the synthesis cache from the command line."""
+
 from __future__ import annotations
 
 import json
@@ -32,15 +33,18 @@ def stats(as_json: bool) -> None:
         click.echo(json.dumps(report, indent=2))
         return
     click.echo(f"cache:    {report['path']} ({'enabled' if report['enabled'] else 'DISABLED'})")
-    click.echo(f"entries:  {report['entries']} ({_size(report['bytes'])} of "
-               f"{_size(report['max_bytes']) if report['max_bytes'] else 'unlimited'})")
+    click.echo(
+        f"entries:  {report['entries']} ({_size(report['bytes'])} of "
+        f"{_size(report['max_bytes']) if report['max_bytes'] else 'unlimited'})"
+    )
     click.echo(f"hits:     {report['hits']}")
     click.echo(f"expired:  {report['expired']} (removed by `flask cache prune`)")
     click.echo(f"oldest:   {report['oldest'] or '-'}")
     click.echo(f"newest:   {report['newest'] or '-'}")
     for provider, figures in report["providers"].items():
-        click.echo(f"  {provider:<12} {figures['entries']:>8} entries {_size(figures['bytes']):>10} "
-                   f"{figures['hits']:>8} hits")
+        click.echo(
+            f"  {provider:<12} {figures['entries']:>8} entries {_size(figures['bytes']):>10} {figures['hits']:>8} hits"
+        )
 
 
 @cache_cli.command("clear")
@@ -78,13 +82,21 @@ def warm(prompts: Path, provider, voice_id, model, audio_format, sample_rate) ->
     speech = services().speech
     slug = _known_provider(provider, "--provider") if provider else speech.default_provider
     if not speech.providers[slug].configured:
-        raise click.ClickException(f"{slug} is not configured: set its API key (see the README), or pick "
-                                   "another --provider")
-    defaults = {"provider": provider, "voice_id": voice_id, "model": model, "audio_format": audio_format,
-                "sample_rate": sample_rate}
-    lines = [(number, line.strip()) for number, line in
-             enumerate(prompts.read_text(encoding="utf-8").splitlines(), start=1)
-             if line.strip() and not line.lstrip().startswith("#")]
+        raise click.ClickException(
+            f"{slug} is not configured: set its API key (see the README), or pick another --provider"
+        )
+    defaults = {
+        "provider": provider,
+        "voice_id": voice_id,
+        "model": model,
+        "audio_format": audio_format,
+        "sample_rate": sample_rate,
+    }
+    lines = [
+        (number, line.strip())
+        for number, line in enumerate(prompts.read_text(encoding="utf-8").splitlines(), start=1)
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
     synthesized = cached = 0
     failures: list[str] = []
     with click.progressbar(lines, label="warming", show_pos=True) as bar:
@@ -111,8 +123,9 @@ def _known_provider(name: str, option: str) -> str:
     slug = name.strip().lower()
     providers = services().speech.providers
     if slug not in providers:
-        raise click.BadParameter(f"unknown provider '{name}' (expected one of {', '.join(providers)})",
-                                 param_hint=option)
+        raise click.BadParameter(
+            f"unknown provider '{name}' (expected one of {', '.join(providers)})", param_hint=option
+        )
     return slug
 
 
@@ -132,8 +145,10 @@ def _order(line: str, defaults: dict) -> SpeechOrder:
         order = _PROMPT_SCHEMA.load(raw).order
     except ValidationError as exc:
         raise ValueError(validation_message(exc.messages)) from None
-    return replace(order, **{name: default for name, default in defaults.items()
-                             if default is not None and getattr(order, name) is None})
+    return replace(
+        order,
+        **{name: default for name, default in defaults.items() if default is not None and getattr(order, name) is None},
+    )
 
 
 def _size(count: int) -> str:

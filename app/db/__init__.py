@@ -1,8 +1,9 @@
 """The SQL database: one engine and session factory per app, built from settings."""
+
 from __future__ import annotations
 
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine
@@ -63,7 +64,7 @@ def _create_engine(url: str) -> Engine:
 
         return engine
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     elif url.startswith("postgres://"):
-        url = "postgresql+psycopg://" + url[len("postgres://"):]
+        url = "postgresql+psycopg://" + url[len("postgres://") :]
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)

@@ -1,4 +1,5 @@
 """Locks that serialise a job across processes, and across hosts sharing one PostgreSQL database."""
+
 from __future__ import annotations
 
 import fcntl

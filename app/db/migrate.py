@@ -1,4 +1,5 @@
 """Apply pending Alembic migrations, once, even when several gunicorn workers start together."""
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """Tables of our own. Schema changes go through a new Alembic migration in migrations/versions."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -11,6 +12,7 @@ from app.db import Base
 
 class CacheEntry(Base):
     """Index of one synthesized audio file in the on-disk cache (files live under CACHE_PATH)."""
+
     __tablename__ = "cache_entries"
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -30,6 +32,7 @@ class CacheEntry(Base):
 
 class SipHook(Base):
     """A SIP webhook route added at run time through /sip/hooks (hooks from configuration are not stored)."""
+
     __tablename__ = "sip_hooks"
 
     host: Mapped[str] = mapped_column(String(255), primary_key=True)  # lower-cased, trimmed
@@ -42,6 +45,7 @@ class SipHook(Base):
 class RoomOwner(Base):
     """The tenant owning a LiveKit room name. LiveKit metadata has no compare-and-set, so concurrent
     claims are decided here: the first insert of a room name wins, on SQLite and PostgreSQL alike."""
+
     __tablename__ = "room_owners"
 
     room_name: Mapped[str] = mapped_column(Text, primary_key=True)

@@ -1,4 +1,5 @@
 """The domain services of one app, built lazily from settings (each gunicorn worker has its own)."""
+
 from __future__ import annotations
 
 from functools import cached_property
@@ -91,5 +92,8 @@ class Services:
     def voices(self) -> VoiceCatalog:
         from app.services.tts import VoiceCatalog
 
-        return VoiceCatalog(self.speech.providers, ttl_seconds=self.settings.tts.voices_ttl_seconds,
-                            stale_seconds=self.settings.tts.voices_stale_seconds)
+        return VoiceCatalog(
+            self.speech.providers,
+            ttl_seconds=self.settings.tts.voices_ttl_seconds,
+            stale_seconds=self.settings.tts.voices_stale_seconds,
+        )

@@ -1,4 +1,5 @@
 """Dependency checks for readiness probes. Failures name the dependency, never a URL or password."""
+
 from __future__ import annotations
 
 import os
@@ -9,8 +10,9 @@ from pathlib import Path
 from app.db import Database
 
 
-def check_readiness(database: Database, cache_dir: Path,
-                    sip_provisioning: Callable[[], str] | None = None) -> dict[str, str]:
+def check_readiness(
+    database: Database, cache_dir: Path, sip_provisioning: Callable[[], str] | None = None
+) -> dict[str, str]:
     checks = {"database": _check_database(database), "cache": _check_writable(cache_dir)}
     if sip_provisioning is not None:  # only when inbound SIP is configured
         checks["sip_provisioning"] = sip_provisioning()

@@ -1,6 +1,7 @@
 """Checks run once when the app is built, so a bad setting stops start-up with one line naming the
 variable instead of failing the first caller: paths writable, database reachable, default provider and
 voice usable. Each raises SettingsError."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -41,8 +42,9 @@ def open_database(url: str) -> Database:
         database.ping()
     except SQLAlchemyError as exc:
         database.dispose()
-        raise SettingsError(f"DATABASE_URL: cannot reach the database at {_where(url)} "
-                            f"({_first_line(exc, url)})") from None
+        raise SettingsError(
+            f"DATABASE_URL: cannot reach the database at {_where(url)} ({_first_line(exc, url)})"
+        ) from None
     return database
 
 
@@ -51,13 +53,14 @@ def check_default_speech(settings: Settings, providers: dict) -> None:
     slug = settings.tts.default_provider
     provider = providers.get(slug)
     if provider is None:
-        raise SettingsError(f"TTS_DEFAULT_PROVIDER '{slug}' is not a provider (expected one of "
-                            f"{', '.join(providers)})")
+        raise SettingsError(f"TTS_DEFAULT_PROVIDER '{slug}' is not a provider (expected one of {', '.join(providers)})")
     if not provider.configured:
         raise SettingsError(f"TTS_DEFAULT_PROVIDER '{slug}' is not configured (set its API key)")
     if not providers["local"].has_voice(settings.tts.local_voice):
-        raise SettingsError(f"LOCAL_TTS_VOICE '{settings.tts.local_voice}' is not an espeak-ng voice "
-                            "(any id of GET /voices' local list, or a language tag such as en-us)")
+        raise SettingsError(
+            f"LOCAL_TTS_VOICE '{settings.tts.local_voice}' is not an espeak-ng voice "
+            "(any id of GET /voices' local list, or a language tag such as en-us)"
+        )
 
 
 def _where(url: str) -> str:

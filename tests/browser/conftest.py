@@ -1,5 +1,6 @@
 """A real browser: Playwright driving Debian's Chromium (installed by .ci/system-packages). In CI (CI=true)
 a missing browser fails the run; elsewhere these tests are skipped with the reason."""
+
 from __future__ import annotations
 
 import os
@@ -10,9 +11,17 @@ import pytest
 CHROMIUM = Path("/usr/bin/chromium")
 # As the machine's own probe starts it: no background traffic on a closed network; audio may start
 # without a user gesture so `play()` after a fetch is allowed.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--autoplay-policy=no-user-gesture-required"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+]
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
 """The playground and the API reference in Chromium: what a person trying the server sees and hears."""
+
 from __future__ import annotations
 
 import os
@@ -71,6 +72,8 @@ def test_swagger_try_it_out_on_speak_answers_200_and_plays(make_app, serve, page
     status = page.wait_for_selector("#operations-speak-post_speak .live-responses-table tbody .response-col_status")
     assert status.text_content().strip() == "200"
     player = page.wait_for_selector("#operations-speak-post_speak .live-responses-table audio")
-    page.wait_for_function(f"(el => {AUDIO_PLAYABLE.split('=> ', 1)[1]})"
-                           "(document.querySelector('#operations-speak-post_speak .live-responses-table audio'))")
+    page.wait_for_function(
+        f"(el => {AUDIO_PLAYABLE.split('=> ', 1)[1]})"
+        "(document.querySelector('#operations-speak-post_speak .live-responses-table audio'))"
+    )
     assert player.eval_on_selector("source", "el => el.src").startswith("blob:")

@@ -3,6 +3,7 @@ and decides by the bearer token it carries.
 
 Tokens: `allow:<tenant>` → 200 {"id": tenant}; `allow` → 200 with no body; `deny` → 401 "Invalid token";
 `forbid` → 403; `crash` → 500; `slow` → answers after `slow_seconds`. Anything else → 401."""
+
 from __future__ import annotations
 
 import json
@@ -15,10 +16,14 @@ from flask import Flask, Response, request
 
 
 def write_private_key(path, kind: str = "rsa"):
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048) if kind == "rsa" \
+    key = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        if kind == "rsa"
         else ec.generate_private_key(ec.SECP256R1())
-    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                       serialization.NoEncryption()))
+    )
+    path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return key.public_key()
 
 
@@ -34,8 +39,12 @@ class FakeAuthService:
         if request.mimetype != "application/jwt":
             return Response("expected application/jwt", status=415)
         try:
-            claims = jwt.decode(request.get_data(as_text=True), self.public_key, algorithms=["RS256", "ES256"],
-                                options={"require": ["exp", "iat", "sub"]})
+            claims = jwt.decode(
+                request.get_data(as_text=True),
+                self.public_key,
+                algorithms=["RS256", "ES256"],
+                options={"require": ["exp", "iat", "sub"]},
+            )
         except jwt.PyJWTError as exc:
             return Response(f"bad signature: {exc}", status=400)
         if claims.get("sub") != "sayna-auth" or claims["exp"] - claims["iat"] > 300:

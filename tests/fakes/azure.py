@@ -5,6 +5,7 @@ region, as with the real regional hosts. SSML in (`application/ssml+xml`), audio
 `X-Microsoft-OutputFormat` asks (raw, RIFF, mp3, Ogg/Opus), errors with empty bodies, the voice list a
 JSON array of PascalCase objects. Wire facts: Microsoft's Speech service REST reference (text to speech)
 and its SpeechSynthesisOutputFormat list."""
+
 from __future__ import annotations
 
 import json
@@ -17,17 +18,45 @@ from flask import Flask, Response, request
 from tests.fakes.tone import encode, tone
 
 VOICES = [
-    {"Name": "Microsoft Server Speech Text to Speech Voice (en-US, JennyNeural)", "DisplayName": "Jenny",
-     "LocalName": "Jenny", "ShortName": "en-US-JennyNeural", "Gender": "Female", "Locale": "en-US",
-     "LocaleName": "English (United States)", "StyleList": ["assistant", "chat", "cheerful"],
-     "SampleRateHertz": "24000", "VoiceType": "Neural", "Status": "GA", "WordsPerMinute": "152"},
-    {"Name": "Microsoft Server Speech Text to Speech Voice (en-GB, RyanNeural)", "DisplayName": "Ryan",
-     "LocalName": "Ryan", "ShortName": "en-GB-RyanNeural", "Gender": "Male", "Locale": "en-GB",
-     "LocaleName": "English (United Kingdom)", "SampleRateHertz": "24000", "VoiceType": "Neural", "Status": "GA"},
-    {"Name": "Microsoft Server Speech Text to Speech Voice (de-DE, KatjaNeural)", "DisplayName": "Katja",
-     "LocalName": "Katja", "ShortName": "de-DE-KatjaNeural", "Gender": "Female", "Locale": "de-DE",
-     "LocaleName": "German (Germany)", "SampleRateHertz": "48000", "VoiceType": "Neural", "Status": "GA",
-     "SecondaryLocaleList": ["en-US"]},
+    {
+        "Name": "Microsoft Server Speech Text to Speech Voice (en-US, JennyNeural)",
+        "DisplayName": "Jenny",
+        "LocalName": "Jenny",
+        "ShortName": "en-US-JennyNeural",
+        "Gender": "Female",
+        "Locale": "en-US",
+        "LocaleName": "English (United States)",
+        "StyleList": ["assistant", "chat", "cheerful"],
+        "SampleRateHertz": "24000",
+        "VoiceType": "Neural",
+        "Status": "GA",
+        "WordsPerMinute": "152",
+    },
+    {
+        "Name": "Microsoft Server Speech Text to Speech Voice (en-GB, RyanNeural)",
+        "DisplayName": "Ryan",
+        "LocalName": "Ryan",
+        "ShortName": "en-GB-RyanNeural",
+        "Gender": "Male",
+        "Locale": "en-GB",
+        "LocaleName": "English (United Kingdom)",
+        "SampleRateHertz": "24000",
+        "VoiceType": "Neural",
+        "Status": "GA",
+    },
+    {
+        "Name": "Microsoft Server Speech Text to Speech Voice (de-DE, KatjaNeural)",
+        "DisplayName": "Katja",
+        "LocalName": "Katja",
+        "ShortName": "de-DE-KatjaNeural",
+        "Gender": "Female",
+        "Locale": "de-DE",
+        "LocaleName": "German (Germany)",
+        "SampleRateHertz": "48000",
+        "VoiceType": "Neural",
+        "Status": "GA",
+        "SecondaryLocaleList": ["en-US"],
+    },
 ]
 _SSML_NS = "{http://www.w3.org/2001/10/synthesis}"
 _RATES = {"8khz": 8000, "16khz": 16000, "22050hz": 22050, "24khz": 24000, "44100hz": 44100, "48khz": 48000}
@@ -41,8 +70,11 @@ OUTPUT_FORMATS = {
     **{f"audio-16khz-{b}kbitrate-mono-mp3": (16000, "MP3", "MPEG_LAYER_III", "audio/mpeg") for b in (32, 64, 128)},
     **{f"audio-24khz-{b}kbitrate-mono-mp3": (24000, "MP3", "MPEG_LAYER_III", "audio/mpeg") for b in (48, 96, 160)},
     **{f"audio-48khz-{b}kbitrate-mono-mp3": (48000, "MP3", "MPEG_LAYER_III", "audio/mpeg") for b in (96, 192)},
-    **{f"ogg-{n}-16bit-mono-opus": (r, "OGG", "OPUS", "audio/ogg") for n, r in _RATES.items()
-       if r in (16000, 24000, 48000)},
+    **{
+        f"ogg-{n}-16bit-mono-opus": (r, "OGG", "OPUS", "audio/ogg")
+        for n, r in _RATES.items()
+        if r in (16000, 24000, 48000)
+    },
 }
 _PROSODY_RATE = re.compile(r"^[+-]\d+(\.\d+)?%$")
 
@@ -63,10 +95,16 @@ class FakeAzure:
 
     def _record(self, region: str) -> None:
         with self._lock:
-            self.calls.append({"path": request.path, "region": region, "body": request.get_data(as_text=True),
-                               "key": request.headers.get("Ocp-Apim-Subscription-Key", ""),
-                               "output_format": request.headers.get("X-Microsoft-OutputFormat", ""),
-                               "user_agent": request.headers.get("User-Agent", "")})
+            self.calls.append(
+                {
+                    "path": request.path,
+                    "region": region,
+                    "body": request.get_data(as_text=True),
+                    "key": request.headers.get("Ocp-Apim-Subscription-Key", ""),
+                    "output_format": request.headers.get("X-Microsoft-OutputFormat", ""),
+                    "user_agent": request.headers.get("User-Agent", ""),
+                }
+            )
 
     def _authorized(self, region: str) -> bool:
         return self.keys.get(request.headers.get("Ocp-Apim-Subscription-Key", "")) == region

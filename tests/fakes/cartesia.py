@@ -3,6 +3,7 @@
 `X-API-Key`), `output_format` is checked against Cartesia's containers, encodings and rates, voices come
 in cursor pages (`limit` ≤ 100, `starting_after`, `has_more`, `next_page`), errors are Cartesia's JSON
 `{error_code, title, message, request_id}`. Wire facts: the Cartesia API reference (2025-04-16)."""
+
 from __future__ import annotations
 
 import json
@@ -14,16 +15,39 @@ from flask import Flask, Response, request
 from tests.fakes.tone import encode, tone
 
 NAMED_VOICES = [
-    {"id": "694f9389-aac1-45b6-b726-9d9369183238", "name": "Sarah", "description": "Friendly, clear American voice",
-     "language": "en", "gender": "feminine", "is_public": True, "created_at": "2024-05-01T00:00:00Z",
-     "preview_file_url": "https://play.cartesia.ai/previews/sarah.wav"},
-    {"id": "a167e0f3-df7e-4d52-a9c3-f949145efdab", "name": "Blake", "description": "Energetic man",
-     "language": "en", "gender": "masculine", "is_public": True, "created_at": "2024-05-01T00:00:00Z"},
+    {
+        "id": "694f9389-aac1-45b6-b726-9d9369183238",
+        "name": "Sarah",
+        "description": "Friendly, clear American voice",
+        "language": "en",
+        "gender": "feminine",
+        "is_public": True,
+        "created_at": "2024-05-01T00:00:00Z",
+        "preview_file_url": "https://play.cartesia.ai/previews/sarah.wav",
+    },
+    {
+        "id": "a167e0f3-df7e-4d52-a9c3-f949145efdab",
+        "name": "Blake",
+        "description": "Energetic man",
+        "language": "en",
+        "gender": "masculine",
+        "is_public": True,
+        "created_at": "2024-05-01T00:00:00Z",
+    },
 ]
 # enough voices for two pages of 100
 VOICES = NAMED_VOICES + [
-    {"id": str(uuid.UUID(int=i)), "name": f"Voice {i}", "description": "", "language": "fr",
-     "gender": "gender_neutral", "is_public": True, "created_at": "2024-06-01T00:00:00Z"} for i in range(1, 119)]
+    {
+        "id": str(uuid.UUID(int=i)),
+        "name": f"Voice {i}",
+        "description": "",
+        "language": "fr",
+        "gender": "gender_neutral",
+        "is_public": True,
+        "created_at": "2024-06-01T00:00:00Z",
+    }
+    for i in range(1, 119)
+]
 MODELS = {"sonic-3", "sonic-2", "sonic-english", "sonic-3.5", "sonic-latest"}
 RATES = {8000, 16000, 22050, 24000, 44100, 48000}
 _ENCODINGS = {"pcm_s16le": "PCM_16", "pcm_mulaw": "ULAW", "pcm_alaw": "ALAW", "pcm_f32le": "FLOAT"}
@@ -46,16 +70,21 @@ class FakeCartesia:
 
     def _record(self) -> None:
         with self._lock:
-            self.calls.append({"path": request.path, "query": request.args.to_dict(),
-                               "body": request.get_data(as_text=True),
-                               "authorization": request.headers.get("Authorization", ""),
-                               "version": request.headers.get("Cartesia-Version")})
+            self.calls.append(
+                {
+                    "path": request.path,
+                    "query": request.args.to_dict(),
+                    "body": request.get_data(as_text=True),
+                    "authorization": request.headers.get("Authorization", ""),
+                    "version": request.headers.get("Cartesia-Version"),
+                }
+            )
 
     def _refusal(self) -> Response | None:
         if not request.headers.get("Cartesia-Version"):
             return _error(400, "missing_version", "Bad Request", "Cartesia-Version header is required")
         header = request.headers.get("Authorization", "")
-        key = header[len("Bearer "):] if header.startswith("Bearer ") else request.headers.get("X-API-Key", "")
+        key = header[len("Bearer ") :] if header.startswith("Bearer ") else request.headers.get("X-API-Key", "")
         if key != self.api_key:
             return _error(401, "invalid_api_key", "Unauthorized", "Invalid API key")
         return None
@@ -113,7 +142,7 @@ class FakeCartesia:
             if request.args["starting_after"] not in ids:
                 return _error(400, "invalid_cursor", "Bad Request", "starting_after is not a voice id")
             start = ids.index(request.args["starting_after"]) + 1
-        page = VOICES[start:start + limit]
+        page = VOICES[start : start + limit]
         has_more = start + limit < len(VOICES)
         body = {"data": page, "has_more": has_more}
         if has_more:
@@ -122,5 +151,8 @@ class FakeCartesia:
 
 
 def _error(status: int, code: str, title: str, message: str) -> Response:
-    return Response(json.dumps({"error_code": code, "title": title, "message": message,
-                                "request_id": str(uuid.uuid4())}), status=status, mimetype="application/json")
+    return Response(
+        json.dumps({"error_code": code, "title": title, "message": message, "request_id": str(uuid.uuid4())}),
+        status=status,
+        mimetype="application/json",
+    )

@@ -1,6 +1,7 @@
 """A fake Deepgram (Aura TTS and the model catalog) as a real HTTP server, speaking Deepgram's wire format
 (developers.deepgram.com, text-to-speech REST): `Authorization: Token <key>`, everything but the text in the query,
 parameters checked per encoding, errors in Deepgram's legacy `{err_code, err_msg, request_id}` shape."""
+
 from __future__ import annotations
 
 import json
@@ -14,22 +15,68 @@ from tests.fakes.server import barrier_passed
 from tests.fakes.tone import encode, tone
 
 MODELS = [
-    {"name": "thalia", "canonical_name": "aura-2-thalia-en", "architecture": "aura-2", "languages": ["en", "en-US"],
-     "version": "2025-04-07.0", "uuid": "ecb76e9d-f2db-4127-8060-79b05590d22f",
-     "metadata": {"accent": "American", "age": "Adult", "sample": "https://static.deepgram.com/examples/Aura-2-thalia.wav",
-                  "tags": ["feminine", "clear", "confident"], "use_cases": ["IVR"]}},
-    {"name": "zeus", "canonical_name": "aura-2-zeus-en", "architecture": "aura-2", "languages": ["en", "en-US"],
-     "version": "2025-04-07.0", "uuid": "2baf189d-91ac-481d-b6d1-750888667b31",
-     "metadata": {"accent": "American", "age": "Adult", "sample": "https://static.deepgram.com/examples/Aura-2-zeus.wav",
-                  "tags": ["masculine", "deep", "trustworthy"], "use_cases": ["IVR"]}},
-    {"name": "asteria", "canonical_name": "aura-asteria-en", "architecture": "aura", "language": "en",
-     "version": "2023-11-01.0", "uuid": "12345678-1234-1234-1234-123456789abc",
-     "metadata": {"accent": "American", "tags": ["feminine"]}},
+    {
+        "name": "thalia",
+        "canonical_name": "aura-2-thalia-en",
+        "architecture": "aura-2",
+        "languages": ["en", "en-US"],
+        "version": "2025-04-07.0",
+        "uuid": "ecb76e9d-f2db-4127-8060-79b05590d22f",
+        "metadata": {
+            "accent": "American",
+            "age": "Adult",
+            "sample": "https://static.deepgram.com/examples/Aura-2-thalia.wav",
+            "tags": ["feminine", "clear", "confident"],
+            "use_cases": ["IVR"],
+        },
+    },
+    {
+        "name": "zeus",
+        "canonical_name": "aura-2-zeus-en",
+        "architecture": "aura-2",
+        "languages": ["en", "en-US"],
+        "version": "2025-04-07.0",
+        "uuid": "2baf189d-91ac-481d-b6d1-750888667b31",
+        "metadata": {
+            "accent": "American",
+            "age": "Adult",
+            "sample": "https://static.deepgram.com/examples/Aura-2-zeus.wav",
+            "tags": ["masculine", "deep", "trustworthy"],
+            "use_cases": ["IVR"],
+        },
+    },
+    {
+        "name": "asteria",
+        "canonical_name": "aura-asteria-en",
+        "architecture": "aura",
+        "language": "en",
+        "version": "2023-11-01.0",
+        "uuid": "12345678-1234-1234-1234-123456789abc",
+        "metadata": {"accent": "American", "tags": ["feminine"]},
+    },
 ]
-_STT = [{"name": "nova-3", "canonical_name": "nova-3", "architecture": "base", "languages": ["en"],
-         "batch": True, "streaming": True}]
-_KNOWN_PARAMS = {"model", "encoding", "container", "sample_rate", "bit_rate", "speed", "callback",
-                 "callback_method", "mip_opt_out", "tag"}
+_STT = [
+    {
+        "name": "nova-3",
+        "canonical_name": "nova-3",
+        "architecture": "base",
+        "languages": ["en"],
+        "batch": True,
+        "streaming": True,
+    }
+]
+_KNOWN_PARAMS = {
+    "model",
+    "encoding",
+    "container",
+    "sample_rate",
+    "bit_rate",
+    "speed",
+    "callback",
+    "callback_method",
+    "mip_opt_out",
+    "tag",
+}
 _PCM_RATES = {8000, 16000, 24000, 32000, 48000}
 # encoding -> (allowed containers (first = default), allowed rates or None when fixed, fixed rate)
 _ENCODINGS = {
@@ -64,9 +111,14 @@ class FakeDeepgram:
 
     def _record(self) -> None:
         with self._lock:
-            self.calls.append({"path": request.path, "query": request.args.to_dict(),
-                               "body": request.get_data(as_text=True),
-                               "authorization": request.headers.get("Authorization", "")})
+            self.calls.append(
+                {
+                    "path": request.path,
+                    "query": request.args.to_dict(),
+                    "body": request.get_data(as_text=True),
+                    "authorization": request.headers.get("Authorization", ""),
+                }
+            )
 
     def _authorized(self) -> bool:
         return request.headers.get("Authorization") == f"Token {self.api_key}"
@@ -78,26 +130,48 @@ class FakeDeepgram:
         if forced == 429:
             return _error(429, "Too Many Requests", "Please try again later.")
         if forced:
-            return Response(json.dumps({"error_code": "Service Unavailable", "err_msg": "Please try again later",
-                                        "request_id": str(uuid.uuid4())}), status=forced, mimetype="application/json")
+            return Response(
+                json.dumps(
+                    {
+                        "error_code": "Service Unavailable",
+                        "err_msg": "Please try again later",
+                        "request_id": str(uuid.uuid4()),
+                    }
+                ),
+                status=forced,
+                mimetype="application/json",
+            )
         if not self._authorized():
             return _error(401, "INVALID_AUTH", "Invalid credentials.")
         if request.mimetype not in ("application/json", "text/plain"):
-            return _error(415, "UNSUPPORTED_MEDIA_TYPE", "`Content-Type` header is not supported. `Content-Type` "
-                                                          "must be either `text/plain` or `application/json`.")
+            return _error(
+                415,
+                "UNSUPPORTED_MEDIA_TYPE",
+                "`Content-Type` header is not supported. `Content-Type` "
+                "must be either `text/plain` or `application/json`.",
+            )
         try:
-            body = json.loads(request.get_data(as_text=True)) if request.mimetype == "application/json" \
+            body = (
+                json.loads(request.get_data(as_text=True))
+                if request.mimetype == "application/json"
                 else {"text": request.get_data(as_text=True)}
+            )
         except ValueError:
             body = None
         if not isinstance(body, dict) or ("text" in body) == ("url" in body):
-            return _error(400, "PAYLOAD_ERROR", "Failed to deserialize JSON payload. Please specify exactly one of "
-                                                "`text` or `url` in the JSON body.")
+            return _error(
+                400,
+                "PAYLOAD_ERROR",
+                "Failed to deserialize JSON payload. Please specify exactly one of `text` or `url` in the JSON body.",
+            )
         text = body.get("text") or ""
         unknown = set(request.args) - _KNOWN_PARAMS
         if unknown:
-            return _error(400, "INVALID_QUERY_PARAMETER", f"Failed to deserialize query parameters: unknown field "
-                                                          f"`{sorted(unknown)[0]}`")
+            return _error(
+                400,
+                "INVALID_QUERY_PARAMETER",
+                f"Failed to deserialize query parameters: unknown field `{sorted(unknown)[0]}`",
+            )
         model = request.args.get("model", "aura-asteria-en")
         if model not in {m["canonical_name"] for m in MODELS}:
             return _error(400, "Bad Request", "Bad Request: No such model/language/tier combination found.")
@@ -123,21 +197,30 @@ class FakeDeepgram:
             data, content_type = encode(samples, rate, "MP3", "MPEG_LAYER_III"), "audio/mpeg"
         else:
             data, content_type = encode(samples, rate, "OGG", "OPUS"), "audio/ogg"
-        return Response(data, mimetype=content_type, headers={
-            "dg-request-id": str(uuid.uuid4()), "dg-model-name": model, "dg-char-count": str(len(text))})
+        return Response(
+            data,
+            mimetype=content_type,
+            headers={"dg-request-id": str(uuid.uuid4()), "dg-model-name": model, "dg-char-count": str(len(text))},
+        )
 
     def _models(self):
         self._record()
         if self.catalog_latency:
             time.sleep(self.catalog_latency)
         if not barrier_passed(self.catalog_barrier):
-            return Response(json.dumps({"err_code": "Service Unavailable", "err_msg": "asked alone"}), status=503,
-                            mimetype="application/json")
+            return Response(
+                json.dumps({"err_code": "Service Unavailable", "err_msg": "asked alone"}),
+                status=503,
+                mimetype="application/json",
+            )
         if request.headers.get("Authorization") and not self._authorized():
             return _error(401, "INVALID_AUTH", "Invalid credentials.")
         if self.catalog_down:
-            return Response(json.dumps({"error_code": "Service Unavailable", "err_msg": "Please try again later"}),
-                            status=503, mimetype="application/json")
+            return Response(
+                json.dumps({"error_code": "Service Unavailable", "err_msg": "Please try again later"}),
+                status=503,
+                mimetype="application/json",
+            )
         return Response(json.dumps({"stt": _STT, "tts": MODELS}), mimetype="application/json")
 
 
@@ -155,12 +238,19 @@ def _audio_params(args) -> tuple[str, str, str, int]:
         if rates is None:
             return f"Unsupported audio format: sample_rate is not applicable when encoding={encoding}", encoding, "", 0
         if not args["sample_rate"].isdigit() or int(args["sample_rate"]) not in rates:
-            return f"Unsupported audio format: sample_rate {args['sample_rate']} with encoding={encoding}", \
-                encoding, "", 0
+            return (
+                f"Unsupported audio format: sample_rate {args['sample_rate']} with encoding={encoding}",
+                encoding,
+                "",
+                0,
+            )
         return "", encoding, container, int(args["sample_rate"])
     return "", encoding, container, fixed_rate
 
 
 def _error(status: int, code: str, message: str) -> Response:
-    return Response(json.dumps({"err_code": code, "err_msg": message, "request_id": str(uuid.uuid4())}),
-                    status=status, mimetype="application/json")
+    return Response(
+        json.dumps({"err_code": code, "err_msg": message, "request_id": str(uuid.uuid4())}),
+        status=status,
+        mimetype="application/json",
+    )

@@ -19,6 +19,7 @@ started with `anonymous=True`, as emulators behind STORAGE_EMULATOR_HOST are.
     gcs = GcsServer().start(); bucket = gcs.new_bucket(); gcs.put(bucket, "rooms/x/audio.ogg", b"OggS...")
     env = gcs.env(bucket)      # RECORDING_BACKEND=gcs, the bucket, a service-account key, this endpoint
 """
+
 from __future__ import annotations
 
 import base64
@@ -29,7 +30,7 @@ import secrets
 import threading
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 import google_crc32c
@@ -46,9 +47,11 @@ CLIENT_EMAIL = "recordings@sayna-tests.iam.gserviceaccount.com"
 # google-auth addresses every service-account assertion to Google's token endpoint, whatever the key's
 # token_uri (google/oauth2/service_account.py), and Google checks exactly that audience.
 GOOGLE_TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"
-WRITE_SCOPES = {"https://www.googleapis.com/auth/devstorage.read_write",
-                "https://www.googleapis.com/auth/devstorage.full_control",
-                "https://www.googleapis.com/auth/cloud-platform"}
+WRITE_SCOPES = {
+    "https://www.googleapis.com/auth/devstorage.read_write",
+    "https://www.googleapis.com/auth/devstorage.full_control",
+    "https://www.googleapis.com/auth/cloud-platform",
+}
 
 
 @dataclass
@@ -57,7 +60,7 @@ class StoredObject:
     generation: int
     content_type: str = "application/octet-stream"
     metadata: dict[str, str] = field(default_factory=dict)
-    updated: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    updated: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 class GcsServer:
@@ -81,7 +84,7 @@ class GcsServer:
         self._server = FakeServer(self.app)
         self.url = self._server.url
 
-    def start(self) -> "GcsServer":
+    def start(self) -> GcsServer:
         self._server.start()
         return self
 
@@ -92,19 +95,30 @@ class GcsServer:
 
     def service_account_json(self) -> str:
         """A service-account key (as Google issues them) whose token URI is this server."""
-        pem = self._key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                      serialization.NoEncryption()).decode()
-        return json.dumps({
-            "type": "service_account", "project_id": "sayna-tests", "private_key_id": "0123456789abcdef",
-            "private_key": pem, "client_email": CLIENT_EMAIL, "client_id": "1234567890",
-            "auth_uri": "https://accounts.google.com/o/oauth2/auth", "token_uri": f"{self.url}/token",
-        })
+        pem = self._key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode()
+        return json.dumps(
+            {
+                "type": "service_account",
+                "project_id": "sayna-tests",
+                "private_key_id": "0123456789abcdef",
+                "private_key": pem,
+                "client_email": CLIENT_EMAIL,
+                "client_id": "1234567890",
+                "auth_uri": "https://accounts.google.com/o/oauth2/auth",
+                "token_uri": f"{self.url}/token",
+            }
+        )
 
     def env(self, bucket: str, endpoint: str | None = None) -> dict[str, str]:
         """The settings that point the app at `bucket` on this server."""
-        return {"RECORDING_BACKEND": "gcs", "RECORDING_GCS_BUCKET": bucket,
-                "RECORDING_GCS_CREDENTIALS_JSON": self.service_account_json(),
-                "RECORDING_GCS_ENDPOINT": endpoint or self.url}
+        return {
+            "RECORDING_BACKEND": "gcs",
+            "RECORDING_GCS_BUCKET": bucket,
+            "RECORDING_GCS_CREDENTIALS_JSON": self.service_account_json(),
+            "RECORDING_GCS_ENDPOINT": endpoint or self.url,
+        }
 
     def new_bucket(self) -> str:
         name = f"recordings-{uuid.uuid4().hex[:12]}"
@@ -112,8 +126,9 @@ class GcsServer:
             self.buckets[name] = {}
         return name
 
-    def put(self, bucket: str, key: str, data: bytes, owner: str | None = None,
-            content_type: str = "audio/ogg") -> StoredObject:
+    def put(
+        self, bucket: str, key: str, data: bytes, owner: str | None = None, content_type: str = "audio/ogg"
+    ) -> StoredObject:
         with self._lock:
             stored = StoredObject(data, next(self._generations), content_type, {"auth_id": owner} if owner else {})
             self.buckets[bucket][key] = stored
@@ -131,8 +146,14 @@ class GcsServer:
         if request.form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
             return _oauth_error("unsupported_grant_type")
         try:
-            claims = jwt.decode(request.form.get("assertion", ""), self._key.public_key(), algorithms=["RS256"],
-                                audience=GOOGLE_TOKEN_AUDIENCE, issuer=CLIENT_EMAIL, options={"require": ["exp", "iat"]})
+            claims = jwt.decode(
+                request.form.get("assertion", ""),
+                self._key.public_key(),
+                algorithms=["RS256"],
+                audience=GOOGLE_TOKEN_AUDIENCE,
+                issuer=CLIENT_EMAIL,
+                options={"require": ["exp", "iat"]},
+            )
         except jwt.PyJWTError:
             return _oauth_error("invalid_grant", "Invalid JWT Signature.")
         token = "ya29." + secrets.token_urlsafe(24)
@@ -144,7 +165,7 @@ class GcsServer:
         if self.anonymous:
             return None
         header = request.headers.get("Authorization", "")
-        scopes = self.tokens.get(header[len("Bearer "):]) if header.startswith("Bearer ") else None
+        scopes = self.tokens.get(header[len("Bearer ") :]) if header.startswith("Bearer ") else None
         if scopes is None:
             return _api_error(401, "Anonymous caller does not have storage.objects.get access.", "required")
         if write and not scopes & WRITE_SCOPES:
@@ -168,9 +189,18 @@ class GcsServer:
             return refused
         if bucket not in self.buckets:
             return _api_error(404, "The specified bucket does not exist.", "notFound")
-        return {"kind": "storage#bucket", "id": bucket, "name": bucket, "projectNumber": "123456789012",
-                "metageneration": "1", "location": "US", "storageClass": "STANDARD", "locationType": "multi-region",
-                "timeCreated": "2026-01-01T00:00:00.000Z", "updated": "2026-01-01T00:00:00.000Z"}
+        return {
+            "kind": "storage#bucket",
+            "id": bucket,
+            "name": bucket,
+            "projectNumber": "123456789012",
+            "metageneration": "1",
+            "location": "US",
+            "storageClass": "STANDARD",
+            "locationType": "multi-region",
+            "timeCreated": "2026-01-01T00:00:00.000Z",
+            "updated": "2026-01-01T00:00:00.000Z",
+        }
 
     def _object(self, bucket: str, name: str):
         refused = self._authorized()
@@ -208,15 +238,22 @@ class GcsServer:
         if match is not None and match != str(stored.generation):
             return _api_error(412, "At least one of the pre-conditions you specified did not hold.", "conditionNotMet")
         size = len(stored.data)
-        headers = {"ETag": _etag(stored), "x-goog-generation": str(stored.generation), "x-goog-metageneration": "1",
-                   "x-goog-hash": f"crc32c={_crc32c(stored.data)},md5={_md5(stored.data)}",
-                   "x-goog-stored-content-length": str(size), "x-goog-stored-content-encoding": "identity",
-                   "Accept-Ranges": "bytes"}
+        headers = {
+            "ETag": _etag(stored),
+            "x-goog-generation": str(stored.generation),
+            "x-goog-metageneration": "1",
+            "x-goog-hash": f"crc32c={_crc32c(stored.data)},md5={_md5(stored.data)}",
+            "x-goog-stored-content-length": str(size),
+            "x-goog-stored-content-encoding": "identity",
+            "Accept-Ranges": "bytes",
+        }
         ranges = parse_range_header(request.headers.get("Range"))
         if ranges is not None and len(ranges.ranges) == 1:
             bounds = ranges.range_for_length(size)
             if bounds is None:
-                return Response("Request range not satisfiable", status=416, headers={"Content-Range": f"bytes */{size}"})
+                return Response(
+                    "Request range not satisfiable", status=416, headers={"Content-Range": f"bytes */{size}"}
+                )
             start, stop = bounds
             headers["Content-Range"] = f"bytes {start}-{stop - 1}/{size}"
             return self._stream(stored.data[start:stop], 206, headers, stored.content_type)
@@ -224,18 +261,20 @@ class GcsServer:
 
     def _stream(self, data: bytes, status: int, headers: dict, content_type: str) -> Response:
         """Sent in pieces, so that a client hanging up shows as the end of a download in flight."""
+
         def pieces():
             with self._lock:
                 self.downloads_in_flight += 1
             complete = False
             try:
                 for start in range(0, len(data), 64 * 1024):
-                    yield data[start:start + 64 * 1024]
+                    yield data[start : start + 64 * 1024]
                 complete = True
             finally:
                 with self._lock:
                     self.downloads_in_flight -= 1
                     self.downloads_cut_short += not complete
+
         headers = {**headers, "Content-Length": str(len(data))}
         return Response(pieces(), status=status, headers=headers, content_type=content_type, direct_passthrough=True)
 
@@ -263,21 +302,32 @@ class GcsServer:
         if match is not None and match != (str(current.generation) if current else "0"):
             return _api_error(412, "At least one of the pre-conditions you specified did not hold.", "conditionNotMet")
         metadata = resource.get("metadata") or {}
-        stored = self.put(bucket, name, data, content_type=resource.get("contentType") or content_type
-                          or "application/octet-stream")
+        stored = self.put(
+            bucket, name, data, content_type=resource.get("contentType") or content_type or "application/octet-stream"
+        )
         stored.metadata = {str(k): str(v) for k, v in metadata.items()}
         return self._resource(bucket, name, stored)
 
     def _resource(self, bucket: str, name: str, stored: StoredObject) -> dict:
         updated = stored.updated.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stored.updated.microsecond // 1000:03d}Z"
         resource = {
-            "kind": "storage#object", "id": f"{bucket}/{name}/{stored.generation}", "name": name, "bucket": bucket,
+            "kind": "storage#object",
+            "id": f"{bucket}/{name}/{stored.generation}",
+            "name": name,
+            "bucket": bucket,
             "selfLink": f"{self.url}/storage/v1/b/{bucket}/o/{quote(name, safe='')}",
             "mediaLink": f"{self.url}/download/storage/v1/b/{bucket}/o/{quote(name, safe='')}"
-                         f"?generation={stored.generation}&alt=media",
-            "generation": str(stored.generation), "metageneration": "1", "contentType": stored.content_type,
-            "storageClass": "STANDARD", "size": str(len(stored.data)), "md5Hash": _md5(stored.data),
-            "crc32c": _crc32c(stored.data), "etag": _etag(stored), "timeCreated": updated, "updated": updated,
+            f"?generation={stored.generation}&alt=media",
+            "generation": str(stored.generation),
+            "metageneration": "1",
+            "contentType": stored.content_type,
+            "storageClass": "STANDARD",
+            "size": str(len(stored.data)),
+            "md5Hash": _md5(stored.data),
+            "crc32c": _crc32c(stored.data),
+            "etag": _etag(stored),
+            "timeCreated": updated,
+            "updated": updated,
         }
         if stored.metadata:
             resource["metadata"] = stored.metadata
@@ -295,7 +345,9 @@ def _multipart_related(req) -> tuple[dict, str, bytes] | None:
             break
         head, _, body = chunk.lstrip(b"\r\n").partition(b"\r\n\r\n")
         headers = dict(line.split(b":", 1) for line in head.split(b"\r\n") if b":" in line)
-        content_type = next((v.strip().decode() for k, v in headers.items() if k.strip().lower() == b"content-type"), "")
+        content_type = next(
+            (v.strip().decode() for k, v in headers.items() if k.strip().lower() == b"content-type"), ""
+        )
         parts.append((content_type, body[:-2] if body.endswith(b"\r\n") else body))
     if len(parts) != 2:
         return None
@@ -319,14 +371,20 @@ def _etag(stored: StoredObject) -> str:
 
 
 def _api_error(status: int, message: str, reason: str) -> Response:
-    body = {"error": {"code": status, "message": message,
-                      "errors": [{"message": message, "domain": "global", "reason": reason}]}}
+    body = {
+        "error": {
+            "code": status,
+            "message": message,
+            "errors": [{"message": message, "domain": "global", "reason": reason}],
+        }
+    }
     return Response(json.dumps(body), status=status, content_type="application/json; charset=UTF-8")
 
 
 def _oauth_error(error: str, description: str = "") -> Response:
-    return Response(json.dumps({"error": error, "error_description": description}), status=400,
-                    content_type="application/json")
+    return Response(
+        json.dumps({"error": error, "error_description": description}), status=400, content_type="application/json"
+    )
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ validation. Rooms, participants, SIP calls and transfers live in memory. Errors 
     fake.fail("ListRooms", "internal", "database is down")     # every ListRooms answers this error
     fake.delay("TransferSIPParticipant", 3.0)                  # answer after 3 s
 """
+
 from __future__ import annotations
 
 import base64
@@ -25,15 +26,31 @@ import jwt
 from flask import Flask, Response, request
 from google.protobuf import json_format
 from livekit.api import AccessToken
-from livekit.protocol import models, room as proto_room, sip as proto_sip
+from livekit.protocol import models
+from livekit.protocol import room as proto_room
+from livekit.protocol import sip as proto_sip
 
 from tests.fakes.livekit_sip import FakeSipProvisioning
 
 _TWIRP_STATUS = {
-    "canceled": 408, "unknown": 500, "invalid_argument": 400, "malformed": 400, "deadline_exceeded": 408,
-    "not_found": 404, "bad_route": 404, "already_exists": 409, "permission_denied": 403, "unauthenticated": 401,
-    "resource_exhausted": 429, "failed_precondition": 412, "aborted": 409, "out_of_range": 400,
-    "unimplemented": 501, "internal": 500, "unavailable": 503, "data_loss": 500,
+    "canceled": 408,
+    "unknown": 500,
+    "invalid_argument": 400,
+    "malformed": 400,
+    "deadline_exceeded": 408,
+    "not_found": 404,
+    "bad_route": 404,
+    "already_exists": 409,
+    "permission_denied": 403,
+    "unauthenticated": 401,
+    "resource_exhausted": 429,
+    "failed_precondition": 412,
+    "aborted": 409,
+    "out_of_range": 400,
+    "unimplemented": 501,
+    "internal": 500,
+    "unavailable": 503,
+    "data_loss": 500,
 }
 
 
@@ -53,6 +70,7 @@ class TwirpError(Exception):
 @dataclass
 class Call:
     """One request the fake answered (or refused for its grants)."""
+
     method: str
     content_type: str
     claims: dict
@@ -84,17 +102,28 @@ class FakeLiveKit:
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
         self.app = Flask("fake-livekit")
-        self.app.add_url_rule("/twirp/<service>/<method>", "twirp", self._twirp, methods=["GET", "POST", "PUT", "DELETE"])
+        self.app.add_url_rule(
+            "/twirp/<service>/<method>", "twirp", self._twirp, methods=["GET", "POST", "PUT", "DELETE"]
+        )
         self._routes = {
             ("livekit.RoomService", "CreateRoom"): (proto_room.CreateRoomRequest, self._create_room),
             ("livekit.RoomService", "ListRooms"): (proto_room.ListRoomsRequest, self._list_rooms),
             ("livekit.RoomService", "DeleteRoom"): (proto_room.DeleteRoomRequest, self._delete_room),
-            ("livekit.RoomService", "UpdateRoomMetadata"): (proto_room.UpdateRoomMetadataRequest, self._update_metadata),
+            ("livekit.RoomService", "UpdateRoomMetadata"): (
+                proto_room.UpdateRoomMetadataRequest,
+                self._update_metadata,
+            ),
             ("livekit.RoomService", "ListParticipants"): (proto_room.ListParticipantsRequest, self._list_participants),
             ("livekit.RoomService", "GetParticipant"): (proto_room.RoomParticipantIdentity, self._get_participant),
-            ("livekit.RoomService", "RemoveParticipant"): (proto_room.RoomParticipantIdentity, self._remove_participant),
+            ("livekit.RoomService", "RemoveParticipant"): (
+                proto_room.RoomParticipantIdentity,
+                self._remove_participant,
+            ),
             ("livekit.RoomService", "MutePublishedTrack"): (proto_room.MuteRoomTrackRequest, self._mute_track),
-            ("livekit.SIP", "CreateSIPParticipant"): (proto_sip.CreateSIPParticipantRequest, self._create_sip_participant),
+            ("livekit.SIP", "CreateSIPParticipant"): (
+                proto_sip.CreateSIPParticipantRequest,
+                self._create_sip_participant,
+            ),
             ("livekit.SIP", "TransferSIPParticipant"): (proto_sip.TransferSIPParticipantRequest, self._transfer),
         }
         from tests.fakes.livekit_egress import FakeEgress  # the Egress service lives in its own module
@@ -119,26 +148,47 @@ class FakeLiveKit:
             self.egress.reset()
             self.sip_provisioning.reset()
 
-    def add_room(self, name: str, metadata: str = "", *, max_participants: int = 0,
-                 creation_time: int | None = None) -> models.Room:
+    def add_room(
+        self, name: str, metadata: str = "", *, max_participants: int = 0, creation_time: int | None = None
+    ) -> models.Room:
         with self._lock:
             created = creation_time or int(time.time())
-            room = models.Room(sid=self._id("RM_"), name=name, metadata=metadata, max_participants=max_participants,
-                               creation_time=created, creation_time_ms=created * 1000)
+            room = models.Room(
+                sid=self._id("RM_"),
+                name=name,
+                metadata=metadata,
+                max_participants=max_participants,
+                creation_time=created,
+                creation_time_ms=created * 1000,
+            )
             self.rooms[name] = room
             self.participants.setdefault(name, {})
             return room
 
-    def add_participant(self, room: str, identity: str, *, name: str = "", kind: str = "STANDARD",
-                        attributes: dict[str, str] | None = None, tracks: tuple[str, ...] = ()) -> models.ParticipantInfo:
+    def add_participant(
+        self,
+        room: str,
+        identity: str,
+        *,
+        name: str = "",
+        kind: str = "STANDARD",
+        attributes: dict[str, str] | None = None,
+        tracks: tuple[str, ...] = (),
+    ) -> models.ParticipantInfo:
         with self._lock:
             if room not in self.rooms:
                 self.add_room(room)
             info = models.ParticipantInfo(
-                sid=self._id("PA_"), identity=identity, name=name, state=models.ParticipantInfo.State.ACTIVE,
-                kind=models.ParticipantInfo.Kind.Value(kind), joined_at=int(time.time()),
-                attributes=attributes or {}, is_publisher=bool(tracks),
-                tracks=[models.TrackInfo(sid=sid, type=models.TrackType.AUDIO, name="microphone") for sid in tracks])
+                sid=self._id("PA_"),
+                identity=identity,
+                name=name,
+                state=models.ParticipantInfo.State.ACTIVE,
+                kind=models.ParticipantInfo.Kind.Value(kind),
+                joined_at=int(time.time()),
+                attributes=attributes or {},
+                is_publisher=bool(tracks),
+                tracks=[models.TrackInfo(sid=sid, type=models.TrackType.AUDIO, name="microphone") for sid in tracks],
+            )
             self.participants[room][identity] = info
             self._count(room)
             return info
@@ -182,8 +232,9 @@ class FakeLiveKit:
                 return _error("bad_route", f'unexpected Content-Type: "{content_type}"')
         except Exception:  # noqa: BLE001 - any decoding failure is Twirp's "malformed"
             return _error("malformed", "the request could not be decoded")
-        self.calls.append(Call(method, content_type, claims,
-                               json_format.MessageToDict(message, preserving_proto_field_name=True)))
+        self.calls.append(
+            Call(method, content_type, claims, json_format.MessageToDict(message, preserving_proto_field_name=True))
+        )
         if method in self._delays:
             time.sleep(self._delays[method])
         try:
@@ -197,9 +248,12 @@ class FakeLiveKit:
         if content_type == "application/protobuf":
             return Response(answer.SerializeToString(), content_type="application/protobuf")
         # LiveKit's Twirp JSON: proto field names, unpopulated fields included, int64 as strings.
-        return Response(json_format.MessageToJson(answer, preserving_proto_field_name=True,
-                                                  always_print_fields_with_no_presence=True, indent=None),
-                        content_type="application/json")
+        return Response(
+            json_format.MessageToJson(
+                answer, preserving_proto_field_name=True, always_print_fields_with_no_presence=True, indent=None
+            ),
+            content_type="application/json",
+        )
 
     def _authenticate(self):
         header = request.headers.get("Authorization")
@@ -208,12 +262,19 @@ class FakeLiveKit:
         token = request.args.get("access_token", "")
         if header is not None:
             if not header.startswith("Bearer "):
-                return Response("invalid authorization header. Must start with Bearer ", status=401,
-                                content_type="text/plain")
-            token = header[len("Bearer "):]
+                return Response(
+                    "invalid authorization header. Must start with Bearer ", status=401, content_type="text/plain"
+                )
+            token = header[len("Bearer ") :]
         try:
-            return jwt.decode(token, self.api_secret, algorithms=["HS256"], issuer=self.api_key, leeway=60,
-                              options={"require": ["exp", "iss"]})
+            return jwt.decode(
+                token,
+                self.api_secret,
+                algorithms=["HS256"],
+                issuer=self.api_key,
+                leeway=60,
+                options={"require": ["exp", "iss"]},
+            )
         except jwt.PyJWTError:
             return Response("invalid authorization token", status=401, content_type="text/plain")
 
@@ -263,8 +324,9 @@ class FakeLiveKit:
         room.metadata = req.metadata
         return room
 
-    def _list_participants(self, req: proto_room.ListParticipantsRequest,
-                           claims: dict) -> proto_room.ListParticipantsResponse:
+    def _list_participants(
+        self, req: proto_room.ListParticipantsRequest, claims: dict
+    ) -> proto_room.ListParticipantsResponse:
         self._require_admin(claims, req.room)
         self._room(req.room)
         return proto_room.ListParticipantsResponse(participants=list(self.participants[req.room].values()))
@@ -273,8 +335,9 @@ class FakeLiveKit:
         self._require_admin(claims, req.room)
         return self._participant(req.room, req.identity)
 
-    def _remove_participant(self, req: proto_room.RoomParticipantIdentity,
-                            claims: dict) -> proto_room.RemoveParticipantResponse:
+    def _remove_participant(
+        self, req: proto_room.RoomParticipantIdentity, claims: dict
+    ) -> proto_room.RemoveParticipantResponse:
         self._require_admin(claims, req.room)
         self._participant(req.room, req.identity)
         del self.participants[req.room][req.identity]
@@ -292,8 +355,9 @@ class FakeLiveKit:
 
     # --- SIP -----------------------------------------------------------------------------------
 
-    def _create_sip_participant(self, req: proto_sip.CreateSIPParticipantRequest,
-                                claims: dict) -> proto_sip.SIPParticipantInfo:
+    def _create_sip_participant(
+        self, req: proto_sip.CreateSIPParticipantRequest, claims: dict
+    ) -> proto_sip.SIPParticipantInfo:
         self._require_sip(claims, "call")
         # livekit/protocol livekit/sip.go Validate()
         if not req.sip_trunk_id and not req.HasField("trunk") and not req.sip_number:
@@ -310,14 +374,23 @@ class FakeLiveKit:
             raise TwirpError("not_found", "requested sip trunk does not exist")
         self.sip_calls.append(req)
         identity = req.participant_identity or f"sip_{req.sip_call_to}"
-        participant = self.add_participant(req.room_name, identity, name=req.participant_name, kind="SIP",
-                                           attributes={"sip.phoneNumber": req.sip_call_to,
-                                                       "sip.trunkPhoneNumber": req.sip_number})
-        return proto_sip.SIPParticipantInfo(participant_id=participant.sid, participant_identity=identity,
-                                            room_name=req.room_name, sip_call_id=self._id("SCL_"))
+        participant = self.add_participant(
+            req.room_name,
+            identity,
+            name=req.participant_name,
+            kind="SIP",
+            attributes={"sip.phoneNumber": req.sip_call_to, "sip.trunkPhoneNumber": req.sip_number},
+        )
+        return proto_sip.SIPParticipantInfo(
+            participant_id=participant.sid,
+            participant_identity=identity,
+            room_name=req.room_name,
+            sip_call_id=self._id("SCL_"),
+        )
 
-    def _transfer(self, req: proto_sip.TransferSIPParticipantRequest,
-                  claims: dict) -> proto_sip.TransferSIPParticipantResponse:
+    def _transfer(
+        self, req: proto_sip.TransferSIPParticipantRequest, claims: dict
+    ) -> proto_sip.TransferSIPParticipantResponse:
         self._require_sip(claims, "call")
         self._require_admin(claims, req.room_name)
         participant = self._participant(req.room_name, req.participant_identity)
@@ -326,8 +399,9 @@ class FakeLiveKit:
         if not req.transfer_to:
             raise TwirpError("invalid_argument", "missing transfer to")
         self.transfers.append(req)
-        return proto_sip.TransferSIPParticipantResponse(transfer_id=self._id("STR_"),
-                                                        status=proto_sip.SIPTransferStatus.STS_TRANSFER_SUCCESSFUL)
+        return proto_sip.TransferSIPParticipantResponse(
+            transfer_id=self._id("STR_"), status=proto_sip.SIPTransferStatus.STS_TRANSFER_SUCCESSFUL
+        )
 
     # --- state helpers -------------------------------------------------------------------------
 

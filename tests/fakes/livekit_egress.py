@@ -10,6 +10,7 @@ The S3 upload goes to the endpoint named in the request (the moto server); the G
     fake.egress.recorded_audio = b"OggS..."     # what the next stopped egress uploads
     fake.egress.fail_uploads = "upload refused"  # the next stopped egress ends FAILED with this error
 """
+
 from __future__ import annotations
 
 import io
@@ -34,13 +35,12 @@ def ogg_audio(seconds: float = 0.5, rate: int = 16_000) -> bytes:
     """A real Ogg Vorbis file (a 220 Hz tone), like an audio-only room-composite egress writes."""
     t = np.arange(int(seconds * rate)) / rate
     buffer = io.BytesIO()
-    soundfile.write(buffer, (np.sin(2 * np.pi * 220 * t) * 0.3).astype("float32"), rate, format="OGG",
-                    subtype="VORBIS")
+    soundfile.write(buffer, (np.sin(2 * np.pi * 220 * t) * 0.3).astype("float32"), rate, format="OGG", subtype="VORBIS")
     return buffer.getvalue()
 
 
 class FakeEgress:
-    def __init__(self, livekit: "FakeLiveKit"):
+    def __init__(self, livekit: FakeLiveKit):
         self.livekit = livekit
         self.egresses: dict[str, proto_egress.EgressInfo] = {}
         self.recorded_audio = ogg_audio()
@@ -62,8 +62,13 @@ class FakeEgress:
 
     def add(self, room: str, filepath: str, *, status: int = proto_egress.EGRESS_ACTIVE) -> proto_egress.EgressInfo:
         """An egress someone else started (another server, the dashboard), writing `filepath`."""
-        request = proto_egress.RoomCompositeEgressRequest(room_name=room, audio_only=True, file_outputs=[
-            proto_egress.EncodedFileOutput(file_type=proto_egress.EncodedFileType.OGG, filepath=filepath)])
+        request = proto_egress.RoomCompositeEgressRequest(
+            room_name=room,
+            audio_only=True,
+            file_outputs=[
+                proto_egress.EncodedFileOutput(file_type=proto_egress.EncodedFileType.OGG, filepath=filepath)
+            ],
+        )
         return self._record(request, status)
 
     # --- handlers ------------------------------------------------------------------------------
@@ -86,10 +91,13 @@ class FakeEgress:
 
     def _list(self, req: proto_egress.ListEgressRequest, claims: dict) -> proto_egress.ListEgressResponse:
         self.livekit._require_video(claims, "roomRecord")
-        items = [info for info in self.egresses.values()
-                 if (not req.room_name or info.room_name == req.room_name)
-                 and (not req.egress_id or info.egress_id == req.egress_id)
-                 and (not req.active or info.status in _ACTIVE_FOR_LISTING)]
+        items = [
+            info
+            for info in self.egresses.values()
+            if (not req.room_name or info.room_name == req.room_name)
+            and (not req.egress_id or info.egress_id == req.egress_id)
+            and (not req.active or info.status in _ACTIVE_FOR_LISTING)
+        ]
         return proto_egress.ListEgressResponse(items=items)
 
     def _stop(self, req: proto_egress.StopEgressRequest, claims: dict) -> proto_egress.EgressInfo:
@@ -121,9 +129,16 @@ class FakeEgress:
                 raise RuntimeError(self.fail_uploads)
             for output in list(request.file_outputs) + ([request.file] if request.HasField("file") else []):
                 location = self._upload(output, self.recorded_audio)
-                info.file_results.append(proto_egress.FileInfo(
-                    filename=output.filepath, started_at=info.started_at, ended_at=now,
-                    duration=now - info.started_at, size=len(self.recorded_audio), location=location))
+                info.file_results.append(
+                    proto_egress.FileInfo(
+                        filename=output.filepath,
+                        started_at=info.started_at,
+                        ended_at=now,
+                        duration=now - info.started_at,
+                        size=len(self.recorded_audio),
+                        location=location,
+                    )
+                )
         except Exception as exc:  # noqa: BLE001 - the egress reports any upload failure in the info
             info.status, info.error = proto_egress.EGRESS_FAILED, str(exc)
             return
@@ -136,11 +151,16 @@ class FakeEgress:
 
             s3 = output.s3
             client = boto3.session.Session().client(
-                "s3", endpoint_url=s3.endpoint or None, region_name=s3.region or None, aws_access_key_id=s3.access_key,
+                "s3",
+                endpoint_url=s3.endpoint or None,
+                region_name=s3.region or None,
+                aws_access_key_id=s3.access_key,
                 aws_secret_access_key=s3.secret,
-                config=Config(s3={"addressing_style": "path" if s3.force_path_style else "auto"}))
-            client.put_object(Bucket=s3.bucket, Key=output.filepath, Body=data, ContentType="audio/ogg",
-                              Metadata=dict(s3.metadata))
+                config=Config(s3={"addressing_style": "path" if s3.force_path_style else "auto"}),
+            )
+            client.put_object(
+                Bucket=s3.bucket, Key=output.filepath, Body=data, ContentType="audio/ogg", Metadata=dict(s3.metadata)
+            )
             client.close()
             return f"{s3.endpoint}/{s3.bucket}/{output.filepath}"
         if output.HasField("gcp"):
@@ -149,9 +169,13 @@ class FakeEgress:
 
             gcp = output.gcp
             credentials = service_account.Credentials.from_service_account_info(
-                json.loads(gcp.credentials), scopes=["https://www.googleapis.com/auth/devstorage.read_write"])
-            client = storage.Client(project="egress", credentials=credentials,
-                                    client_options={"api_endpoint": self.gcs_endpoint} if self.gcs_endpoint else None)
+                json.loads(gcp.credentials), scopes=["https://www.googleapis.com/auth/devstorage.read_write"]
+            )
+            client = storage.Client(
+                project="egress",
+                credentials=credentials,
+                client_options={"api_endpoint": self.gcs_endpoint} if self.gcs_endpoint else None,
+            )
             client.bucket(gcp.bucket).blob(output.filepath).upload_from_string(data, content_type="audio/ogg")
             client.close()
             return f"gs://{gcp.bucket}/{output.filepath}"
@@ -161,8 +185,14 @@ class FakeEgress:
         room = self.livekit.rooms.get(request.room_name)
         now = time.time_ns()
         info = proto_egress.EgressInfo(
-            egress_id=self.livekit._id("EG_"), room_id=room.sid if room else "", room_name=request.room_name,
-            source_type=proto_egress.EGRESS_SOURCE_TYPE_WEB, status=status, started_at=now, updated_at=now,
-            room_composite=request)
+            egress_id=self.livekit._id("EG_"),
+            room_id=room.sid if room else "",
+            room_name=request.room_name,
+            source_type=proto_egress.EGRESS_SOURCE_TYPE_WEB,
+            status=status,
+            started_at=now,
+            updated_at=now,
+            room_composite=request,
+        )
         self.egresses[info.egress_id] = info
         return info

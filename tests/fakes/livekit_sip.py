@@ -2,11 +2,13 @@
 call handlers in `livekit.py`. Checks follow LiveKit: every call needs the SIP `admin` grant
 (pkg/service/sip.go), and requests are validated as livekit/protocol `livekit/sip.go` does, with its
 error texts (an inbound trunk needs numbers, credentials or allowed addresses; a dispatch rule needs a rule)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from livekit.protocol import models, sip as proto_sip
+from livekit.protocol import models
+from livekit.protocol import sip as proto_sip
 
 
 class FakeSipProvisioning:
@@ -32,8 +34,9 @@ class FakeSipProvisioning:
     # --- test controls -------------------------------------------------------------------------
 
     def add_inbound_trunk(self, name: str, allowed_addresses: list[str]) -> proto_sip.SIPInboundTrunkInfo:
-        trunk = proto_sip.SIPInboundTrunkInfo(sip_trunk_id=self._id("ST_"), name=name,
-                                              allowed_addresses=allowed_addresses)
+        trunk = proto_sip.SIPInboundTrunkInfo(
+            sip_trunk_id=self._id("ST_"), name=name, allowed_addresses=allowed_addresses
+        )
         self.inbound_trunks[trunk.sip_trunk_id] = trunk
         return trunk
 
@@ -53,7 +56,8 @@ class FakeSipProvisioning:
         self._require_admin(claims)
         ids = set(req.trunk_ids)
         return proto_sip.ListSIPInboundTrunkResponse(
-            items=[t for t in self.inbound_trunks.values() if not ids or t.sip_trunk_id in ids])
+            items=[t for t in self.inbound_trunks.values() if not ids or t.sip_trunk_id in ids]
+        )
 
     def _create_trunk(self, req: proto_sip.CreateSIPInboundTrunkRequest, claims: dict):
         self._require_admin(claims)
@@ -95,14 +99,17 @@ class FakeSipProvisioning:
 
     def _validate_trunk(self, trunk: proto_sip.SIPInboundTrunkInfo) -> None:
         if not (trunk.auth_username or trunk.auth_password or trunk.allowed_addresses or trunk.numbers):
-            raise self._error("invalid_argument", "for security, one of the fields must be set: "
-                                                  "AuthUsername+AuthPassword, AllowedAddresses or Numbers")
+            raise self._error(
+                "invalid_argument",
+                "for security, one of the fields must be set: AuthUsername+AuthPassword, AllowedAddresses or Numbers",
+            )
 
     def _list_rules(self, req: proto_sip.ListSIPDispatchRuleRequest, claims: dict):
         self._require_admin(claims)
         ids = set(req.dispatch_rule_ids)
         return proto_sip.ListSIPDispatchRuleResponse(
-            items=[r for r in self.dispatch_rules.values() if not ids or r.sip_dispatch_rule_id in ids])
+            items=[r for r in self.dispatch_rules.values() if not ids or r.sip_dispatch_rule_id in ids]
+        )
 
     def _create_rule(self, req: proto_sip.CreateSIPDispatchRuleRequest, claims: dict):
         self._require_admin(claims)

@@ -2,6 +2,7 @@
 127.0.0.1: it answers every request with one scripted answer, byte for byte, which a well-behaved HTTP
 server would refuse to send (a body shorter than its Content-Length, a body trickled a byte at a time, no
 answer at all). Raw sockets, because werkzeug and Flask fix such answers up."""
+
 from __future__ import annotations
 
 import socket
@@ -36,8 +37,7 @@ class MisbehavingProvider:
         self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     def _serve(self, connection: socket.socket) -> None:
         head, body = _read_request(connection)
@@ -64,7 +64,7 @@ class MisbehavingProvider:
                 connection.sendall(body)
             else:
                 for index in range(len(body)):
-                    connection.sendall(body[index:index + 1])
+                    connection.sendall(body[index : index + 1])
                     if self._stopped.wait(answer.trickle_seconds):
                         return
                 while answer.trickle_forever and not self._stopped.wait(answer.trickle_seconds):
@@ -72,7 +72,7 @@ class MisbehavingProvider:
         except OSError:  # the client gave up: that is what some tests wait for
             return
 
-    def start(self) -> "MisbehavingProvider":
+    def start(self) -> MisbehavingProvider:
         self._thread.start()
         return self
 
@@ -82,7 +82,7 @@ class MisbehavingProvider:
         self._server.server_close()
         self._thread.join(timeout=5)
 
-    def __enter__(self) -> "MisbehavingProvider":
+    def __enter__(self) -> MisbehavingProvider:
         return self.start()
 
     def __exit__(self, *exc) -> None:

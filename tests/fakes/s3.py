@@ -1,6 +1,7 @@
 """A real S3 server on 127.0.0.1 for tests: moto in server mode, spoken to over HTTP through boto3
 exactly as production does, with a log of every request it received (to prove that some requests
 never reach the storage)."""
+
 from __future__ import annotations
 
 import threading
@@ -37,7 +38,7 @@ class S3Server:
         self.url = ""
         self._client = None
 
-    def start(self) -> "S3Server":
+    def start(self) -> S3Server:
         self._moto.start()
         werkzeug_server = self._moto._server  # the server object moto serves from; its app is looked up per request
         werkzeug_server.app = _RequestLog(werkzeug_server.app, self.requests)
@@ -54,8 +55,12 @@ class S3Server:
     def client(self):
         if self._client is None:
             self._client = boto3.session.Session().client(
-                "s3", endpoint_url=self.url, region_name=REGION, aws_access_key_id=ACCESS_KEY,
-                aws_secret_access_key=SECRET_KEY, config=Config(s3={"addressing_style": "path"}),
+                "s3",
+                endpoint_url=self.url,
+                region_name=REGION,
+                aws_access_key_id=ACCESS_KEY,
+                aws_secret_access_key=SECRET_KEY,
+                config=Config(s3={"addressing_style": "path"}),
             )
         return self._client
 
@@ -74,16 +79,22 @@ class S3Server:
     def env(self, bucket: str, endpoint: str | None = None) -> dict[str, str]:
         """The settings that point the app at `bucket` on this server."""
         return {
-            "RECORDING_BACKEND": "s3", "RECORDING_S3_ENDPOINT": endpoint or self.url, "RECORDING_S3_BUCKET": bucket,
-            "RECORDING_S3_REGION": REGION, "RECORDING_S3_ACCESS_KEY": ACCESS_KEY,
-            "RECORDING_S3_SECRET_KEY": SECRET_KEY, "RECORDING_S3_FORCE_PATH_STYLE": "true",
+            "RECORDING_BACKEND": "s3",
+            "RECORDING_S3_ENDPOINT": endpoint or self.url,
+            "RECORDING_S3_BUCKET": bucket,
+            "RECORDING_S3_REGION": REGION,
+            "RECORDING_S3_ACCESS_KEY": ACCESS_KEY,
+            "RECORDING_S3_SECRET_KEY": SECRET_KEY,
+            "RECORDING_S3_FORCE_PATH_STYLE": "true",
         }
 
 
 def refusing_s3_app(environ, start_response):
     """An S3 endpoint that refuses every request, as a store with revoked credentials does."""
-    body = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
-            b"<Message>Access Denied</Message><RequestId>0</RequestId></Error>")
+    body = (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
+        b"<Message>Access Denied</Message><RequestId>0</RequestId></Error>"
+    )
     start_response("403 Forbidden", [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))])
     return [b"" if environ["REQUEST_METHOD"] == "HEAD" else body]
 

@@ -1,4 +1,5 @@
 """Run a WSGI app (a fake upstream API) on a real 127.0.0.1 port in a background thread."""
+
 from __future__ import annotations
 
 import threading
@@ -14,7 +15,7 @@ class FakeServer:
         # a short poll interval makes stop() return in ~50 ms instead of the default 0.5 s
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
-    def start(self) -> "FakeServer":
+    def start(self) -> FakeServer:
         self._thread.start()
         return self
 
@@ -23,7 +24,7 @@ class FakeServer:
         self._server.server_close()
         self._thread.join(timeout=5)
 
-    def __enter__(self) -> "FakeServer":
+    def __enter__(self) -> FakeServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

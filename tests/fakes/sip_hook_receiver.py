@@ -1,5 +1,6 @@
 """A customer's SIP hook endpoint: a real HTTP server that verifies Sayna's signature with the official
 SDK's own `WebhookReceiver` (HMAC-SHA256 over `v1:{timestamp}:{event_id}:{body}`) and records what it got."""
+
 from __future__ import annotations
 
 import json

@@ -1,5 +1,6 @@
 """Audio the fake providers send back: a tone whose length follows the text, encoded like the real
 provider encodes the format asked for."""
+
 from __future__ import annotations
 
 import io
@@ -19,6 +20,7 @@ def encode(samples: np.ndarray, rate: int, container: str, subtype: str) -> byte
     if container == "RAW" and subtype == "PCM_16":
         return samples.tobytes()
     buffer = io.BytesIO()
-    soundfile.write(buffer, samples, rate, format=container, subtype=subtype,
-                    endian="LITTLE" if container == "RAW" else "FILE")
+    soundfile.write(
+        buffer, samples, rate, format=container, subtype=subtype, endian="LITTLE" if container == "RAW" else "FILE"
+    )
     return buffer.getvalue()

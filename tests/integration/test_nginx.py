@@ -2,6 +2,7 @@
 
 The shipped file is used as it is, but for its `listen` port and upstream address (free ports here), inside
 a minimal main configuration that keeps nginx's pid, logs and buffers in the test's directory."""
+
 from __future__ import annotations
 
 import os
@@ -63,8 +64,9 @@ http {{
 def proxied(tmp_path, database_url):
     """(nginx URL, gunicorn served) with gunicorn's default 2 workers x 4 threads."""
     binary = _nginx_binary()
-    with gunicorn(tmp_path, DATABASE_URL=database_url, WEB_CONCURRENCY="2", GUNICORN_THREADS="4",
-                  TRUSTED_PROXIES="1") as served:
+    with gunicorn(
+        tmp_path, DATABASE_URL=database_url, WEB_CONCURRENCY="2", GUNICORN_THREADS="4", TRUSTED_PROXIES="1"
+    ) as served:
         directory = tmp_path / "nginx"
         directory.mkdir()
         port = free_port()
@@ -99,8 +101,10 @@ class SlowClients:
     def __init__(self, port: int, count: int):
         self.sockets = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(count)]
         for sock in self.sockets:
-            sock.sendall(b"POST /speak HTTP/1.1\r\nHost: sayna\r\nContent-Type: application/json\r\n"
-                         b"Content-Length: 1000\r\n\r\n{")
+            sock.sendall(
+                b"POST /speak HTTP/1.1\r\nHost: sayna\r\nContent-Type: application/json\r\n"
+                b"Content-Length: 1000\r\n\r\n{"
+            )
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._trickle, daemon=True)
         self._thread.start()
@@ -140,8 +144,9 @@ def test_the_request_id_is_passed_through_and_nginx_makes_one_otherwise(proxied)
 
 def test_a_body_over_the_limit_is_refused_by_nginx_as_json(proxied):
     url, _ = proxied
-    response = requests.post(url + "/speak", data=b"x" * (2 << 20), headers={"Content-Type": "application/json"},
-                             timeout=10)
+    response = requests.post(
+        url + "/speak", data=b"x" * (2 << 20), headers={"Content-Type": "application/json"}, timeout=10
+    )
     assert response.status_code == 413
     assert response.headers["Content-Type"] == "application/json"
     assert response.json()["code"] == "payload_too_large"
@@ -150,8 +155,10 @@ def test_a_body_over_the_limit_is_refused_by_nginx_as_json(proxied):
 def test_the_app_sees_the_clients_address_not_nginxs(proxied):
     url, served = proxied
     with socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1])), source_address=("127.0.0.2", 0)) as sock:
-        sock.sendall(b"GET /ready HTTP/1.1\r\nHost: sayna\r\nX-Request-ID: from-127-0-0-2\r\n"
-                     b"X-Forwarded-For: 203.0.113.9\r\nConnection: close\r\n\r\n")
+        sock.sendall(
+            b"GET /ready HTTP/1.1\r\nHost: sayna\r\nX-Request-ID: from-127-0-0-2\r\n"
+            b"X-Forwarded-For: 203.0.113.9\r\nConnection: close\r\n\r\n"
+        )
         assert sock.recv(100).startswith(b"HTTP/1.1 200")
     deadline = time.monotonic() + 5
     while "from-127-0-0-2" not in served.log_text():  # the access line is written after the answer

@@ -1,4 +1,5 @@
 """Running a scenario with the official Python SDK's client against a live server."""
+
 from __future__ import annotations
 
 import asyncio
@@ -8,6 +9,7 @@ from sayna_client import SaynaClient
 
 def run_with_client(url: str, api_key: str, scenario):
     """`await scenario(client)` with a REST-only client, closed afterwards."""
+
     async def main():
         client = SaynaClient(url, without_audio=True, api_key=api_key)
         try:

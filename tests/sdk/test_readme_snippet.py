@@ -1,4 +1,5 @@
 """The README's sayna-client snippet, run as written against a live server (only its URL changed)."""
+
 from __future__ import annotations
 
 import re
@@ -16,8 +17,9 @@ def test_the_readme_python_snippet_speaks_against_the_local_server(make_app, tmp
     snippet = next(block for block in blocks if "from sayna_client import" in block)
     with FakeServer(make_app()) as server:
         script = snippet.replace("http://localhost:3001", server.url)
-        result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
-                                timeout=120)
+        result = subprocess.run(
+            [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120
+        )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     lines = result.stdout.splitlines()

@@ -1,5 +1,6 @@
 """The official Python SDK (`sayna-client`, unmodified) against our app served live on a real port, with the
 fake LiveKit behind it: every LiveKit and SIP method, as two tenants who must not see each other's rooms."""
+
 from __future__ import annotations
 
 import asyncio
@@ -15,7 +16,6 @@ from tests.fakes.server import FakeServer
 
 KEY, SECRET = TEST_API_KEY, TEST_API_SECRET
 ACME, GLOBEX = "acme-sdk-secret-1", "globex-sdk-secret-2"
-
 
 
 @pytest.fixture
@@ -51,8 +51,12 @@ def test_sdk_livekit_and_sip_methods_with_tenant_isolation(live_server, livekit)
     async def scenario(acme: SaynaClient, globex: SaynaClient):
         token = await acme.get_livekit_token(room, "Alex", "alex-1")
         claims = jwt.decode(token.token, SECRET, algorithms=["HS256"], issuer=KEY)
-        assert (claims["sub"], claims["name"], claims["video"]["room"], claims["video"]["roomJoin"]) == \
-            ("alex-1", "Alex", room, True)
+        assert (claims["sub"], claims["name"], claims["video"]["room"], claims["video"]["roomJoin"]) == (
+            "alex-1",
+            "Alex",
+            room,
+            True,
+        )
         assert token.livekit_url == "wss://rtc.example.com"
         assert livekit.metadata_of(room) == {"auth_id": "acme"}
         with pytest.raises(SaynaHttpError) as denied:
@@ -67,8 +71,10 @@ def test_sdk_livekit_and_sip_methods_with_tenant_isolation(live_server, livekit)
 
         details = await acme.get_livekit_room(room)
         assert details.name == room and details.num_participants == 2
-        assert {(p.identity, p.kind, p.state) for p in details.participants} == \
-            {("alex-1", "STANDARD", "ACTIVE"), ("caller-1", "SIP", "ACTIVE")}
+        assert {(p.identity, p.kind, p.state) for p in details.participants} == {
+            ("alex-1", "STANDARD", "ACTIVE"),
+            ("caller-1", "SIP", "ACTIVE"),
+        }
         with pytest.raises(SaynaHttpError) as hidden:
             await globex.get_livekit_room(room)
         assert hidden.value.status_code == 404
@@ -85,9 +91,16 @@ def test_sdk_livekit_and_sip_methods_with_tenant_isolation(live_server, livekit)
             await globex.sip_transfer_rest(room, "caller-1", "+15550002222")
         assert hidden.value.status_code == 404
 
-        call = await acme.sip_call(room, "Customer", "customer-2", "+15105550123", "+15551234567",
-                                   sip_config=SipCallSipConfig(outbound_address="sip.other.example:5060",
-                                                               auth_username="u1", auth_password="p1-secret"))
+        call = await acme.sip_call(
+            room,
+            "Customer",
+            "customer-2",
+            "+15105550123",
+            "+15551234567",
+            sip_config=SipCallSipConfig(
+                outbound_address="sip.other.example:5060", auth_username="u1", auth_password="p1-secret"
+            ),
+        )
         assert call.status == "initiated" and call.participant_id.startswith("PA_")
         assert livekit.sip_calls[-1].trunk.hostname == "sip.other.example:5060"
         with pytest.raises(SaynaHttpError) as hidden:
@@ -102,8 +115,9 @@ def test_sdk_livekit_and_sip_methods_with_tenant_isolation(live_server, livekit)
         removed = await acme.remove_livekit_participant(room, "alex-1")
         assert removed.status == "removed" and "alex-1" not in livekit.participants[room]
 
-        hooks = await acme.set_sip_hooks([SipHook(host="SIP.Acme.example", url="https://hooks.acme.example/sip",
-                                                  auth_id="acme")])
+        hooks = await acme.set_sip_hooks(
+            [SipHook(host="SIP.Acme.example", url="https://hooks.acme.example/sip", auth_id="acme")]
+        )
         assert [(h.host, h.auth_id) for h in hooks.hooks] == [("sip.acme.example", "acme")]
         assert [h.host for h in (await acme.get_sip_hooks()).hooks] == ["sip.acme.example"]
         assert (await globex.get_sip_hooks()).hooks == []

@@ -1,4 +1,5 @@
 """The official Python SDK (`sayna-client`, unmodified) downloads recordings from our app served live."""
+
 from __future__ import annotations
 
 import asyncio
@@ -21,14 +22,17 @@ def sdk_call(url: str, method: str, *args, api_key: str | None = None):
             return await getattr(client, method)(*args)
         finally:
             await client._http_client.close()  # the SDK only closes its HTTP session on disconnect()
+
     return asyncio.run(run())
 
 
 @pytest.fixture(params=["s3", "file"])
 def served_app(request, make_app, s3_server, tmp_path):  # noqa: F811
     """Our app on a real port with the recording "call-1" stored (owned by tenant "acme")."""
-    auth = {"AUTH_API_SECRETS_JSON": '[{"id": "acme", "secret": "acme-key"}, {"id": "globex", "secret": "globex-key"}]',
-            "AUTH_REQUIRED": "true"}
+    auth = {
+        "AUTH_API_SECRETS_JSON": '[{"id": "acme", "secret": "acme-key"}, {"id": "globex", "secret": "globex-key"}]',
+        "AUTH_REQUIRED": "true",
+    }
     if request.param == "s3":
         bucket = s3_server.new_bucket()
         s3_server.put(bucket, "sessions/call-1/audio.ogg", AUDIO, owner="acme")
@@ -38,7 +42,11 @@ def served_app(request, make_app, s3_server, tmp_path):  # noqa: F811
         folder.mkdir(parents=True)
         (folder / "audio.ogg").write_bytes(AUDIO)
         (folder / "audio.ogg.metadata.json").write_text('{"auth_id": "acme"}')
-        env = {"RECORDING_BACKEND": "file", "RECORDING_PATH": str(tmp_path / "recordings"), "RECORDING_PREFIX": "sessions"}
+        env = {
+            "RECORDING_BACKEND": "file",
+            "RECORDING_PATH": str(tmp_path / "recordings"),
+            "RECORDING_PREFIX": "sessions",
+        }
     with FakeServer(make_app(**env, **auth)) as server:
         yield server.url
 

@@ -1,5 +1,6 @@
 """The official Python SDK (`sayna-client`, unmodified) against our app served live on a real port:
 health, get_voices and speak_rest, with the offline voice and with Deepgram behind the fake."""
+
 from __future__ import annotations
 
 import io
@@ -28,9 +29,15 @@ def providers():
 @pytest.fixture
 def live_server(make_app, providers):
     deepgram, elevenlabs = providers
-    app = make_app(AUTH_REQUIRED="true", AUTH_API_SECRET=API_KEY, AUTH_API_SECRET_ID="acme",
-                   DEEPGRAM_API_KEY="dg-sdk", DEEPGRAM_BASE_URL=deepgram.url,
-                   ELEVENLABS_API_KEY="el-sdk", ELEVENLABS_BASE_URL=elevenlabs.url)
+    app = make_app(
+        AUTH_REQUIRED="true",
+        AUTH_API_SECRET=API_KEY,
+        AUTH_API_SECRET_ID="acme",
+        DEEPGRAM_API_KEY="dg-sdk",
+        DEEPGRAM_BASE_URL=deepgram.url,
+        ELEVENLABS_API_KEY="el-sdk",
+        ELEVENLABS_BASE_URL=elevenlabs.url,
+    )
     with FakeServer(app) as server:
         yield server
 
@@ -91,8 +98,12 @@ def test_speak_rest_errors_reach_the_sdk_user(live_server):
         _run(live_server.url, blank)
 
     async def broken_provider(client: SaynaClient):
-        await client.speak_rest("Hello", TTSConfig(provider="elevenlabs", model="", voice_id="21m00Tcm4TlvDq8ikWAM",
-                                                   auth={"api_key": "el-wrong-key-77"}))
+        await client.speak_rest(
+            "Hello",
+            TTSConfig(
+                provider="elevenlabs", model="", voice_id="21m00Tcm4TlvDq8ikWAM", auth={"api_key": "el-wrong-key-77"}
+            ),
+        )
 
     # credentials the request brought and the provider refused are the caller's error (400), as upstream
     with pytest.raises(SaynaValidationError, match="elevenlabs refused the request's credentials") as caught:

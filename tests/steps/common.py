@@ -1,4 +1,5 @@
 """Sentences shared by every feature file. Endpoint-specific steps live in their own step modules."""
+
 from __future__ import annotations
 
 import json
@@ -18,6 +19,7 @@ def world(make_app, tmp_path):
 
 # --- Given -----------------------------------------------------------------------------------------
 
+
 @given("the server runs on its embedded defaults")
 def embedded_defaults(world):
     pass
@@ -35,6 +37,7 @@ def tenant_api_secret(world, tenant, secret):
 
 # --- When ------------------------------------------------------------------------------------------
 
+
 @when(parsers.parse('I GET "{path}"'))
 def get_path(world, path):
     world.request("GET", path)
@@ -50,8 +53,11 @@ def get_with_query_token(world, path, token):
     world.request("GET", path, query_string={"api_key": token})
 
 
-@when(parsers.parse('I GET "{path}" with the token "{token}" in the api_key query parameter '
-                    'and the Authorization header "{value}"'))
+@when(
+    parsers.parse(
+        'I GET "{path}" with the token "{token}" in the api_key query parameter and the Authorization header "{value}"'
+    )
+)
 def get_with_query_token_and_header(world, path, token, value):
     world.request("GET", path, query_string={"api_key": token}, headers={"Authorization": value})
 
@@ -72,6 +78,7 @@ def send_raw(world, method, path, body):
 
 
 # --- Then ------------------------------------------------------------------------------------------
+
 
 @then(parsers.parse("the response status is {status:d}"))
 def response_status(world, status):

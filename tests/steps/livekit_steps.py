@@ -1,5 +1,6 @@
 """Sentences about LiveKit: a fake LiveKit server (one per test module, reset per scenario), rooms owned
 by tenants, requests made as a tenant, and what LiveKit ends up holding."""
+
 from __future__ import annotations
 
 import json
@@ -10,11 +11,12 @@ import jwt
 import requests
 from pytest_bdd import given, parsers, then, when
 
-from tests.fakes.livekit import TEST_API_KEY as LIVEKIT_KEY, TEST_API_SECRET as LIVEKIT_SECRET, sign_webhook
+from tests.fakes.livekit import TEST_API_KEY as LIVEKIT_KEY
+from tests.fakes.livekit import TEST_API_SECRET as LIVEKIT_SECRET
+from tests.fakes.livekit import sign_webhook
 from tests.fakes.server import unused_port_url
 
 PUBLIC_URL = "wss://rtc.example.com"
-
 
 
 def token_of(world, tenant: str) -> str:
@@ -30,6 +32,7 @@ def send(world, method: str, path: str, body: str | None = None, tenant: str | N
 
 
 # --- Given -----------------------------------------------------------------------------------------
+
 
 @given("LiveKit is connected")
 def livekit_connected(world, livekit):
@@ -68,7 +71,7 @@ def livekit_fails(livekit, method, code, message):
     livekit.fail(method, code, message)
 
 
-@given(parsers.parse('LiveKit takes {seconds:g} seconds to answer {method}'))
+@given(parsers.parse("LiveKit takes {seconds:g} seconds to answer {method}"))
 def livekit_slow(livekit, method, seconds):
     livekit.delay(method, seconds)
 
@@ -78,7 +81,7 @@ def room_of_tenant(livekit, room, tenant):
     livekit.add_room(room, json.dumps({"auth_id": tenant}), max_participants=3, creation_time=1_703_123_456)
 
 
-@given(parsers.parse('room "{room}" exists with the metadata \'{metadata}\''))
+@given(parsers.parse("room \"{room}\" exists with the metadata '{metadata}'"))
 def room_with_metadata(livekit, room, metadata):
     livekit.add_room(room, metadata)
 
@@ -105,8 +108,13 @@ def phone_caller_in_room(livekit, identity, room):
 
 @given(parsers.parse('tenant "{tenant}" got a token to room "{room}"'))
 def tenant_got_token(world, tenant, room):
-    response = send(world, "POST", "/livekit/token", json.dumps(
-        {"room_name": room, "participant_name": "Alex", "participant_identity": "alex-1"}), tenant)
+    response = send(
+        world,
+        "POST",
+        "/livekit/token",
+        json.dumps({"room_name": room, "participant_name": "Alex", "participant_identity": "alex-1"}),
+        tenant,
+    )
     assert response.status_code == 200, response.get_json()
 
 
@@ -116,6 +124,7 @@ def metadata_lost(livekit, room):
 
 
 # --- When ------------------------------------------------------------------------------------------
+
 
 @when(parsers.parse('tenants "{first}" and "{second}" each ask {count:d} times at once for a token to room "{room}"'))
 def tenants_race(world, first, second, count, room):
@@ -127,8 +136,11 @@ def tenants_race(world, first, second, count, room):
     def ask(tenant: str) -> None:
         client = world.app.test_client()
         start.wait(timeout=30)
-        response = client.post("/livekit/token", headers={"Authorization": f"Bearer {token_of(world, tenant)}"},
-                               json={"room_name": room, "participant_name": tenant, "participant_identity": tenant})
+        response = client.post(
+            "/livekit/token",
+            headers={"Authorization": f"Bearer {token_of(world, tenant)}"},
+            json={"room_name": room, "participant_name": tenant, "participant_identity": tenant},
+        )
         answers.append((tenant, response.status_code))
 
     threads = [threading.Thread(target=ask, args=(tenant,)) for tenant in tenants]
@@ -142,10 +154,15 @@ def tenants_race(world, first, second, count, room):
 @when(parsers.parse('LiveKit reports that room "{room}" has finished'))
 def room_finished(world, livekit, room):
     finished = livekit.rooms.pop(room)
-    body = json.dumps({"event": "room_finished", "id": "EV_finished",
-                       "room": {"sid": finished.sid, "name": room}}).encode()
-    response = world.client.post("/livekit/webhook", data=body, content_type="application/webhook+json",
-                                 headers={"Authorization": sign_webhook(body, LIVEKIT_KEY, LIVEKIT_SECRET)})
+    body = json.dumps(
+        {"event": "room_finished", "id": "EV_finished", "room": {"sid": finished.sid, "name": room}}
+    ).encode()
+    response = world.client.post(
+        "/livekit/webhook",
+        data=body,
+        content_type="application/webhook+json",
+        headers={"Authorization": sign_webhook(body, LIVEKIT_KEY, LIVEKIT_SECRET)},
+    )
     assert response.status_code == 200, response.get_json()
 
 
@@ -176,8 +193,13 @@ def tenant_looks_inside(world, tenant, room):
 
 @when(parsers.parse('tenant "{tenant}" removes "{identity}" from room "{room}"'))
 def tenant_removes(world, tenant, identity, room):
-    send(world, "DELETE", "/livekit/participant", json.dumps({"room_name": room, "participant_identity": identity}),
-         tenant)
+    send(
+        world,
+        "DELETE",
+        "/livekit/participant",
+        json.dumps({"room_name": room, "participant_identity": identity}),
+        tenant,
+    )
 
 
 @when(parsers.parse('tenant "{tenant}" mutes the track "{track}" of "{identity}" in room "{room}"'))
@@ -186,8 +208,12 @@ def tenant_mutes(world, tenant, track, identity, room):
     send(world, "POST", "/livekit/participant/mute", json.dumps(body), tenant)
 
 
-@when(parsers.parse('tenant "{tenant}" asks about the track "{track}" of "{identity}" in room "{room}" '
-                    'without saying whether to mute it'))
+@when(
+    parsers.parse(
+        'tenant "{tenant}" asks about the track "{track}" of "{identity}" in room "{room}" '
+        "without saying whether to mute it"
+    )
+)
 def tenant_mutes_without_saying(world, tenant, track, identity, room):
     body = {"room_name": room, "participant_identity": identity, "track_sid": track}
     send(world, "POST", "/livekit/participant/mute", json.dumps(body), tenant)
@@ -195,17 +221,27 @@ def tenant_mutes_without_saying(world, tenant, track, identity, room):
 
 @when(parsers.parse('I ask for a token to room "{room}" as "{name}" with the identity "{identity}"'))
 def ask_token(world, room, name, identity):
-    send(world, "POST", "/livekit/token", json.dumps(
-        {"room_name": room, "participant_name": name, "participant_identity": identity}))
+    send(
+        world,
+        "POST",
+        "/livekit/token",
+        json.dumps({"room_name": room, "participant_name": name, "participant_identity": identity}),
+    )
 
 
 @when(parsers.parse('tenant "{tenant}" asks for a token to room "{room}" as "{name}" with the identity "{identity}"'))
 def tenant_asks_token(world, tenant, room, name, identity):
-    send(world, "POST", "/livekit/token", json.dumps(
-        {"room_name": room, "participant_name": name, "participant_identity": identity}), tenant)
+    send(
+        world,
+        "POST",
+        "/livekit/token",
+        json.dumps({"room_name": room, "participant_name": name, "participant_identity": identity}),
+        tenant,
+    )
 
 
 # --- Then ------------------------------------------------------------------------------------------
+
 
 @then(parsers.parse('the token lets "{identity}" named "{name}" join room "{room}"'))
 def token_joins(world, identity, name, room):
@@ -228,8 +264,12 @@ def token_grants(world, grants):
 
 def _twirp_with_issued_token(world, livekit, method: str, body: dict) -> requests.Response:
     token = world.response.get_json()["token"]
-    return requests.post(f"{livekit.url}/twirp/livekit.RoomService/{method}", json=body,
-                         headers={"Authorization": f"Bearer {token}"}, timeout=5)
+    return requests.post(
+        f"{livekit.url}/twirp/livekit.RoomService/{method}",
+        json=body,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=5,
+    )
 
 
 @then("the token cannot list the rooms on LiveKit")
@@ -271,7 +311,7 @@ def room_of_winner(livekit, world, room):
     assert livekit.metadata_of(room)["auth_id"] == world.race_winner
 
 
-@then(parsers.parse('room "{room}" has the metadata \'{metadata}\''))
+@then(parsers.parse("room \"{room}\" has the metadata '{metadata}'"))
 def room_metadata(livekit, room, metadata):
     assert livekit.metadata_of(room) == json.loads(metadata)
 
@@ -308,8 +348,17 @@ def room_shows_participant(world, identity, state, kind):
     participants = {p["identity"]: p for p in world.response.get_json()["participants"]}
     participant = participants[identity]
     assert (participant["state"], participant["kind"]) == (state, kind), participant
-    assert set(participant) == {"sid", "identity", "name", "state", "kind", "joined_at", "metadata", "attributes",
-                                "is_publisher"}
+    assert set(participant) == {
+        "sid",
+        "identity",
+        "name",
+        "state",
+        "kind",
+        "joined_at",
+        "metadata",
+        "attributes",
+        "is_publisher",
+    }
 
 
 @then(parsers.parse('"{identity}" is no longer in room "{room}"'))
@@ -328,11 +377,15 @@ def track_state(livekit, track, identity, room, state):
     assert tracks[track].muted is (state == "muted")
 
 
-@then(parsers.parse('LiveKit did not {what}'))
+@then(parsers.parse("LiveKit did not {what}"))
 def livekit_did_not(livekit, what):
-    method = {"remove anyone": "RemoveParticipant", "mute anything": "MutePublishedTrack",
-              "dial anyone": "CreateSIPParticipant", "transfer anyone": "TransferSIPParticipant",
-              "change any room": "UpdateRoomMetadata"}[what]
+    method = {
+        "remove anyone": "RemoveParticipant",
+        "mute anything": "MutePublishedTrack",
+        "dial anyone": "CreateSIPParticipant",
+        "transfer anyone": "TransferSIPParticipant",
+        "change any room": "UpdateRoomMetadata",
+    }[what]
     assert livekit.calls_to(method) == []
 
 

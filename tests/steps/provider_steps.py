@@ -1,5 +1,6 @@
 """Sentences that start any provider's fake and check the audio any provider returns (speak and voices
 features). Deepgram's and ElevenLabs' own sentences stay in speak_steps."""
+
 from __future__ import annotations
 
 import io
@@ -19,8 +20,14 @@ from tests.steps.speak_steps import fake, start_deepgram, start_elevenlabs
 AZURE_KEY, AZURE_REGION = "az-test-key", "westeurope"
 CARTESIA_KEY = "ca-test-key"
 OPENAI_KEY = "sk-test-key-0123456789"
-CONTENT_TYPES = {"linear16": "audio/pcm", "wav": "audio/wav", "mp3": "audio/mpeg", "ogg": "audio/ogg",
-                 "mulaw": "audio/basic", "flac": "audio/flac"}
+CONTENT_TYPES = {
+    "linear16": "audio/pcm",
+    "wav": "audio/wav",
+    "mp3": "audio/mpeg",
+    "ogg": "audio/ogg",
+    "mulaw": "audio/basic",
+    "flac": "audio/flac",
+}
 
 
 def _serve(world, name: str, service):
@@ -66,12 +73,20 @@ def start_openai(world) -> FakeOpenAI:
     return openai
 
 
-STARTERS = {"deepgram": start_deepgram, "elevenlabs": start_elevenlabs, "google": start_google,
-            "azure": start_azure, "cartesia": start_cartesia, "openai": start_openai, "local": lambda world: None}
+STARTERS = {
+    "deepgram": start_deepgram,
+    "elevenlabs": start_elevenlabs,
+    "google": start_google,
+    "azure": start_azure,
+    "cartesia": start_cartesia,
+    "openai": start_openai,
+    "local": lambda world: None,
+}
 NAMES = {"Google": "google", "Azure": "azure", "Cartesia": "cartesia", "OpenAI": "openai"}
 
 
 # --- Given -----------------------------------------------------------------------------------------
+
 
 @given(parsers.parse('the provider "{provider}" is available'))
 def provider_available(world, provider):
@@ -101,19 +116,30 @@ def google_server_credentials(world, path):
 
 # --- When ------------------------------------------------------------------------------------------
 
+
 @when(parsers.parse('I ask "{provider}" to speak "{text}" as "{audio_format}" at {rate:d} Hz'))
 def ask_provider_format(world, provider, text, audio_format, rate):
-    world.request("POST", "/speak", json={"text": text, "tts_config": {
-        "provider": provider, "model": "", "audio_format": audio_format, "sample_rate": rate}})
+    world.request(
+        "POST",
+        "/speak",
+        json={
+            "text": text,
+            "tts_config": {"provider": provider, "model": "", "audio_format": audio_format, "sample_rate": rate},
+        },
+    )
 
 
 @when(parsers.parse('I ask "{provider}" to speak "{text}" with the credentials {auth}'))
 def ask_provider_with_auth(world, provider, text, auth):
-    world.request("POST", "/speak", json={"text": text, "tts_config": {
-        "provider": provider, "model": "", "auth": json.loads(auth)}})
+    world.request(
+        "POST",
+        "/speak",
+        json={"text": text, "tts_config": {"provider": provider, "model": "", "auth": json.loads(auth)}},
+    )
 
 
 # --- Then ------------------------------------------------------------------------------------------
+
 
 @then(parsers.parse('I receive "{audio_format}" audio at {rate:d} Hz'))
 def audio_of_format(world, audio_format, rate):
@@ -126,14 +152,15 @@ def audio_of_format(world, audio_format, rate):
         assert data[:4] != b"RIFF"
         samples = np.frombuffer(data, dtype="<i2")
     elif audio_format == "mulaw":
-        samples, _ = soundfile.read(io.BytesIO(data), dtype="int16", format="RAW", subtype="ULAW", samplerate=rate,
-                                    channels=1)
+        samples, _ = soundfile.read(
+            io.BytesIO(data), dtype="int16", format="RAW", subtype="ULAW", samplerate=rate, channels=1
+        )
     else:
         samples, actual_rate = soundfile.read(io.BytesIO(data), dtype="int16")
         assert actual_rate == rate
     samples = samples.astype(np.float64)
     assert samples.size >= rate * 0.15, samples.size
-    assert np.sqrt(np.mean(samples ** 2)) > 500, "audio is (nearly) silent"
+    assert np.sqrt(np.mean(samples**2)) > 500, "audio is (nearly) silent"
 
 
 @then(parsers.parse('Azure was called in the region "{region}" with the key "{key}"'))

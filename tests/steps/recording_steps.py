@@ -1,5 +1,6 @@
 """Steps of features/recording.feature: recordings written straight into a real S3 server (moto over
 HTTP), a fake GCS server or a local directory, at the documented key, then downloaded through the API."""
+
 from __future__ import annotations
 
 import json
@@ -49,6 +50,7 @@ def _audio(stream_id: str, size: int) -> bytes:
 
 
 # --- Given -----------------------------------------------------------------------------------------
+
 
 @given(parsers.parse("recordings are kept in {storage}"))
 def recordings_kept_in(world, shelf, s3_server, gcs_server, storage):
@@ -101,6 +103,7 @@ def downloaded_once(world, shelf, stream_id):
 
 # --- When ------------------------------------------------------------------------------------------
 
+
 @when(parsers.parse('I download the recording "{stream_id}"'))
 def download(world, stream_id):
     world.request("GET", f"/recording/{quote(stream_id)}")
@@ -136,12 +139,17 @@ def resume_current(world, shelf, span, stream_id):
     world.request("GET", f"/recording/{quote(stream_id)}", headers={"Range": f"bytes={span}", "If-Range": shelf.etag})
 
 
-@when(parsers.parse('a player resumes the bytes "{span}" of the recording "{stream_id}" from a copy with the ETag "{etag}"'))
+@when(
+    parsers.parse(
+        'a player resumes the bytes "{span}" of the recording "{stream_id}" from a copy with the ETag "{etag}"'
+    )
+)
 def resume_outdated(world, span, stream_id, etag):
     world.request("GET", f"/recording/{quote(stream_id)}", headers={"Range": f"bytes={span}", "If-Range": f'"{etag}"'})
 
 
 # --- Then ------------------------------------------------------------------------------------------
+
 
 @then(parsers.parse('I receive the {size:d} bytes of the recording "{stream_id}" as "{filename}"'))
 def receive_recording(world, shelf, size, stream_id, filename):
@@ -162,7 +170,7 @@ def receive_part(world, shelf, first, last, stream_id):
     assert response.headers["Content-Range"] == f"bytes {first}-{last}/{len(stored)}"
     assert response.headers["Content-Length"] == str(last - first + 1)
     assert response.headers["Content-Type"] == "audio/ogg"
-    assert response.get_data() == stored[first:last + 1]
+    assert response.get_data() == stored[first : last + 1]
 
 
 @then(parsers.parse("the player is told the recording has {size:d} bytes"))

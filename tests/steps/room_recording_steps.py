@@ -1,5 +1,6 @@
 """Sentences about recording a LiveKit room through the API: the fake LiveKit's Egress service records,
 and on stop uploads its Ogg into the storage the recording steps set up (moto's S3 or the fake GCS)."""
+
 from __future__ import annotations
 
 import json
@@ -30,6 +31,7 @@ def _answered(response, status: int = 200) -> dict:
 
 # --- Given -----------------------------------------------------------------------------------------
 
+
 @given(parsers.parse('tenant "{tenant}" is recording room "{room}" as the stream "{stream_id}"'))
 def tenant_is_recording(world, livekit, tenant, room, stream_id):
     _answered(_start(world, livekit, room, stream_id, tenant))
@@ -58,6 +60,7 @@ def upload_fails(livekit, error):
 
 # --- When ------------------------------------------------------------------------------------------
 
+
 @when(parsers.parse('tenant "{tenant}" starts recording room "{room}" as the stream "{stream_id}"'))
 def tenant_starts(world, livekit, tenant, room, stream_id):
     _start(world, livekit, room, stream_id, tenant)
@@ -85,6 +88,7 @@ def tenant_asks(world, tenant, room):
 
 # --- Then ------------------------------------------------------------------------------------------
 
+
 @then(parsers.parse('the recording of room "{room}" is "{status}" as the stream "{stream_id}"'))
 def recording_is(world, room, status, stream_id):
     body = _answered(world.response)
@@ -97,10 +101,13 @@ def recording_still(world, room, tenant, status):
     assert _answered(send(world, "GET", _recording_path(room), None, tenant))["status"] == status
 
 
-@then(parsers.parse('tenant "{tenant}" downloads the recording "{stream_id}" and receives the Ogg audio LiveKit recorded'))
+@then(
+    parsers.parse('tenant "{tenant}" downloads the recording "{stream_id}" and receives the Ogg audio LiveKit recorded')
+)
 def download_recorded(world, livekit, tenant, stream_id):
-    response = world.request("GET", f"/recording/{quote(stream_id)}",
-                             headers={"Authorization": f"Bearer {token_of(world, tenant)}"})
+    response = world.request(
+        "GET", f"/recording/{quote(stream_id)}", headers={"Authorization": f"Bearer {token_of(world, tenant)}"}
+    )
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.headers["Content-Type"] == "audio/ogg"
     assert response.get_data() == livekit.egress.recorded_audio and response.get_data().startswith(b"OggS")
@@ -148,5 +155,7 @@ def stream_id_is_uuid(world):
 def downloadable_once_stopped(world, livekit):
     body = world.response.get_json()
     _answered(send(world, "DELETE", _recording_path(body["room_name"]), None, "acme"))
-    response = world.request("GET", body["recording_url"], headers={"Authorization": f"Bearer {token_of(world, 'acme')}"})
+    response = world.request(
+        "GET", body["recording_url"], headers={"Authorization": f"Bearer {token_of(world, 'acme')}"}
+    )
     assert response.status_code == 200 and response.get_data() == livekit.egress.recorded_audio

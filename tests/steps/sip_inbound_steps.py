@@ -1,5 +1,6 @@
 """Sentences about inbound SIP provisioning. "The server starts" builds the app and runs the deployment's
 provisioner in the background, as the gunicorn master's provisioning process does."""
+
 from __future__ import annotations
 
 import threading
@@ -37,6 +38,7 @@ def _ready_until(world, accept, timeout: float = 10.0):
 
 # --- Given -----------------------------------------------------------------------------------------
 
+
 @given(parsers.parse('inbound calls come from "{addresses}" into rooms starting with "{prefix}"'))
 def inbound_calls(world, addresses, prefix):
     world.set("SIP_ROOM_PREFIX", prefix)
@@ -61,6 +63,7 @@ def existing_trunk(livekit, name, addresses):
 
 # --- When ------------------------------------------------------------------------------------------
 
+
 @when("the server starts")
 def server_starts(world):
     _start(world)
@@ -79,6 +82,7 @@ def livekit_answers_again(livekit):
 
 # --- Then ------------------------------------------------------------------------------------------
 
+
 @then(parsers.parse('LiveKit has one inbound trunk "{name}" accepting calls from "{addresses}"'))
 def one_trunk(livekit, name, addresses):
     [trunk] = livekit.sip_provisioning.trunks_named(name)
@@ -86,7 +90,9 @@ def one_trunk(livekit, name, addresses):
     assert len(livekit.sip_provisioning.inbound_trunks) == 1
 
 
-@then(parsers.parse('LiveKit has one dispatch rule "{name}" putting each caller in a new room starting with "{prefix}"'))
+@then(
+    parsers.parse('LiveKit has one dispatch rule "{name}" putting each caller in a new room starting with "{prefix}"')
+)
 def one_rule(livekit, name, prefix):
     [rule] = livekit.sip_provisioning.rules_named(name)
     assert rule.rule.dispatch_rule_individual.room_prefix == prefix
@@ -120,4 +126,7 @@ def alive_not_ready(world, check, text):
 
 @then("the server becomes ready")
 def becomes_ready(world):
-    assert _ready_until(world, lambda response: response.status_code == 200).get_json()["checks"]["sip_provisioning"] == "ok"
+    assert (
+        _ready_until(world, lambda response: response.status_code == 200).get_json()["checks"]["sip_provisioning"]
+        == "ok"
+    )

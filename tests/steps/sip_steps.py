@@ -1,10 +1,11 @@
 """Sentences about SIP: the carrier configuration, outbound calls and transfers LiveKit was asked for,
 SIP hooks, and LiveKit's signed webhook with the events forwarded to a customer's hook receiver."""
+
 from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from pytest_bdd import given, parsers, then, when
@@ -35,6 +36,7 @@ def hook_receiver(hook_receiver_server):
 
 # --- Given -----------------------------------------------------------------------------------------
 
+
 @given(parsers.parse('SIP calls go out through the carrier "{address}" as user "{user}" with password "{password}"'))
 def sip_carrier(world, address, user, password):
     world.set("SIP_ROOM_PREFIX", "sip-")
@@ -59,8 +61,9 @@ def sip_with_hook_secret(world, secret):
 @given(parsers.parse('SIP is configured with the read-only hook "{host}" for tenant "{tenant}"'))
 def sip_config_hook(world, host, tenant):
     world.set("SIP_ROOM_PREFIX", "sip-")
-    world.set("SIP_HOOKS_JSON", json.dumps([{"host": host, "url": f"https://hooks.example.com/{tenant}",
-                                             "auth_id": tenant}]))
+    world.set(
+        "SIP_HOOKS_JSON", json.dumps([{"host": host, "url": f"https://hooks.example.com/{tenant}", "auth_id": tenant}])
+    )
 
 
 @given(parsers.parse('the customer receives SIP events for "{host}" as tenant "{tenant}"'))
@@ -82,8 +85,13 @@ def receiver_hook_with_own_secret(world, hook_receiver, host, secret):
 def runtime_hook(world, hook_receiver, tenant, host):
     world.set("SIP_ROOM_PREFIX", "sip-")
     world.set("SIP_HOOK_SECRET", HOOK_SECRET)
-    response = send(world, "POST", "/sip/hooks", json.dumps(
-        {"hooks": [{"host": host, "url": hook_receiver.url, "auth_id": tenant}]}), tenant)
+    response = send(
+        world,
+        "POST",
+        "/sip/hooks",
+        json.dumps({"hooks": [{"host": host, "url": hook_receiver.url, "auth_id": tenant}]}),
+        tenant,
+    )
     assert response.status_code == 200, response.get_json()
 
 
@@ -95,8 +103,9 @@ def open_hook(world, host, url):
 
 @given(parsers.parse('tenant "{tenant}" has a hook sending the calls for "{host}" to "{url}"'))
 def tenant_hook(world, tenant, host, url):
-    response = send(world, "POST", "/sip/hooks", json.dumps({"hooks": [{"host": host, "url": url, "auth_id": tenant}]}),
-                    tenant)
+    response = send(
+        world, "POST", "/sip/hooks", json.dumps({"hooks": [{"host": host, "url": url, "auth_id": tenant}]}), tenant
+    )
     assert response.status_code == 200, response.get_json()
 
 
@@ -105,12 +114,16 @@ def hooks_public_only(world):
     world.set("SIP_HOOKS_ALLOW_PRIVATE", "false")
 
 
-@given(parsers.parse("the hook of tenant \"{tenant}\" for \"{host}\" was written when its URL's host was public, "
-                     "and now resolves to the customer's receiver on 127.0.0.1"))
+@given(
+    parsers.parse(
+        'the hook of tenant "{tenant}" for "{host}" was written when its URL\'s host was public, '
+        "and now resolves to the customer's receiver on 127.0.0.1"
+    )
+)
 def hook_now_private(world, hook_receiver, tenant, host):
     world.set("SIP_HOOK_SECRET", HOOK_SECRET)
     url = hook_receiver.url.replace("127.0.0.1", "localhost")  # a name, as a real hook's would be
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with world.app.extensions["services"].database.session() as session:
         session.add(SipHook(host=host, url=url, auth_id=tenant, created_at=now, updated_at=now))
 
@@ -132,8 +145,13 @@ _CALL = r'"(?P<to>[^"]*)" from "(?P<caller>[^"]*)" into room "(?P<room>[^"]*)" a
 
 
 def place_call(world, to, caller, room, identity, tenant=None, sip=None):
-    body = {"room_name": room, "participant_name": "Customer", "participant_identity": identity,
-            "from_phone_number": caller, "to_phone_number": to}
+    body = {
+        "room_name": room,
+        "participant_name": "Customer",
+        "participant_identity": identity,
+        "from_phone_number": caller,
+        "to_phone_number": to,
+    }
     if sip is not None:
         body["sip"] = sip
     send(world, "POST", "/sip/call", json.dumps(body), tenant)
@@ -149,11 +167,21 @@ def tenant_calls(world, tenant, to, caller, room, identity):
     place_call(world, to, caller, room, identity, tenant=tenant)
 
 
-@when(parsers.re(rf'I call {_CALL} through the carrier "(?P<address>[^"]*)" as user "(?P<user>[^"]*)" '
-                 r'with password "(?P<password>[^"]*)"$'))
+@when(
+    parsers.re(
+        rf'I call {_CALL} through the carrier "(?P<address>[^"]*)" as user "(?P<user>[^"]*)" '
+        r'with password "(?P<password>[^"]*)"$'
+    )
+)
 def call_through_carrier(world, to, caller, room, identity, address, user, password):
-    place_call(world, to, caller, room, identity,
-               sip={"outbound_address": address, "auth_username": user, "auth_password": password})
+    place_call(
+        world,
+        to,
+        caller,
+        room,
+        identity,
+        sip={"outbound_address": address, "auth_username": user, "auth_password": password},
+    )
 
 
 @when(parsers.re(rf'I call {_CALL} with the carrier password "(?P<password>[^"]*)"$'))
@@ -163,12 +191,17 @@ def call_with_password(world, to, caller, room, identity, password):
 
 @when(parsers.re(rf"I call {_CALL} leaving the carrier, user and password empty$"))
 def call_with_empty_overrides(world, to, caller, room, identity):
-    place_call(world, to, caller, room, identity,
-               sip={"outbound_address": None, "auth_username": None, "auth_password": None})
+    place_call(
+        world, to, caller, room, identity, sip={"outbound_address": None, "auth_username": None, "auth_password": None}
+    )
 
 
-@when(parsers.re(r'tenant "(?P<tenant>[^"]+)" transfers "(?P<identity>[^"]*)" in room "(?P<room>[^"]*)" '
-                 r'to "(?P<target>[^"]*)"$'))
+@when(
+    parsers.re(
+        r'tenant "(?P<tenant>[^"]+)" transfers "(?P<identity>[^"]*)" in room "(?P<room>[^"]*)" '
+        r'to "(?P<target>[^"]*)"$'
+    )
+)
 def tenant_transfers(world, tenant, identity, room, target):
     body = {"room_name": room, "participant_identity": identity, "transfer_to": target}
     send(world, "POST", "/sip/transfer", json.dumps(body), tenant)
@@ -209,8 +242,13 @@ def tenant_adds_hook_for_nobody(world, tenant, host, url):
 
 @when(parsers.parse('I add hooks for "{first}" and "{second}" at once'))
 def add_two_hooks(world, first, second):
-    add_hooks(world, [{"host": first, "url": "https://hooks.example.com/1", "auth_id": ""},
-                      {"host": second, "url": "https://hooks.example.com/2", "auth_id": ""}])
+    add_hooks(
+        world,
+        [
+            {"host": first, "url": "https://hooks.example.com/1", "auth_id": ""},
+            {"host": second, "url": "https://hooks.example.com/2", "auth_id": ""},
+        ],
+    )
 
 
 @when("I add no hooks")
@@ -254,9 +292,18 @@ def _event(room: str, identity: str, caller: str, dialled: str, to_header: str) 
         "id": "EV_call_joined_1",
         "createdAt": "1764000000",
         "room": {"sid": "RM_inbound1", "name": room},
-        "participant": {"sid": "PA_caller1", "identity": identity, "name": "Phone Caller", "kind": "SIP",
-                        "attributes": {"sip.phoneNumber": caller, "sip.trunkPhoneNumber": dialled,
-                                       "sip.h.to": to_header, "sip.h.x-customer": "gold"}},
+        "participant": {
+            "sid": "PA_caller1",
+            "identity": identity,
+            "name": "Phone Caller",
+            "kind": "SIP",
+            "attributes": {
+                "sip.phoneNumber": caller,
+                "sip.trunkPhoneNumber": dialled,
+                "sip.h.to": to_header,
+                "sip.h.x-customer": "gold",
+            },
+        },
     }
 
 
@@ -273,8 +320,14 @@ def livekit_reports_call(world, caller, dialled, host, room):
 
 @when(parsers.parse('LiveKit reports that "{identity}" joined room "{room}" from a browser'))
 def livekit_reports_browser(world, identity, room):
-    body = json.dumps({"event": "participant_joined", "id": "EV_web_1", "room": {"sid": "RM_1", "name": room},
-                       "participant": {"sid": "PA_1", "identity": identity}}).encode()
+    body = json.dumps(
+        {
+            "event": "participant_joined",
+            "id": "EV_web_1",
+            "room": {"sid": "RM_1", "name": room},
+            "participant": {"sid": "PA_1", "identity": identity},
+        }
+    ).encode()
     _post_webhook(world, body, sign_webhook(body, LIVEKIT_KEY, LIVEKIT_SECRET))
 
 
@@ -307,7 +360,9 @@ def wrongly_signed_event(world):
 @when("an event arrives whose body was altered after signing")
 def altered_event(world):
     signed = b'{"event":"room_started","room":{"name":"support-42"}}'
-    _post_webhook(world, signed.replace(b"support-42", b"support-43"), sign_webhook(signed, LIVEKIT_KEY, LIVEKIT_SECRET))
+    _post_webhook(
+        world, signed.replace(b"support-42", b"support-43"), sign_webhook(signed, LIVEKIT_KEY, LIVEKIT_SECRET)
+    )
 
 
 @when("an event arrives with an expired signature")
@@ -324,11 +379,16 @@ def signed_garbage(world):
 
 # --- Then ------------------------------------------------------------------------------------------
 
+
 @then(parsers.parse('LiveKit dialled "{to}" from "{caller}" through the carrier "{address}" as user "{user}"'))
 def dialled_through_carrier(livekit, to, caller, address, user):
     call = livekit.sip_calls[-1]
-    assert (call.sip_call_to, call.sip_number, call.trunk.hostname, call.trunk.auth_username) == \
-        (to, caller, address, user), call
+    assert (call.sip_call_to, call.sip_number, call.trunk.hostname, call.trunk.auth_username) == (
+        to,
+        caller,
+        address,
+        user,
+    ), call
     assert call.sip_trunk_id == ""
 
 
@@ -365,8 +425,9 @@ def same_answers(world, status, code):
     (first_host, first), (second_host, second) = world.hook_answers
     assert (first.status_code, second.status_code) == (status, status)
     assert first.get_json()["code"] == second.get_json()["code"] == code
-    assert first.get_json()["error"].replace(first_host, "<host>") == \
-        second.get_json()["error"].replace(second_host, "<host>"), (first.get_json(), second.get_json())
+    assert first.get_json()["error"].replace(first_host, "<host>") == second.get_json()["error"].replace(
+        second_host, "<host>"
+    ), (first.get_json(), second.get_json())
     assert first.headers.get("Allow") == second.headers.get("Allow")
 
 

@@ -1,4 +1,5 @@
 """Sentences of features/speak.feature."""
+
 from __future__ import annotations
 
 import base64
@@ -41,6 +42,7 @@ def fake(world, name: str):
 
 # --- Given -----------------------------------------------------------------------------------------
 
+
 @given("Deepgram is available")
 def deepgram_available(world):
     start_deepgram(world)
@@ -63,6 +65,7 @@ def provider_fails(world, provider, count, status):
 
 
 # --- When ------------------------------------------------------------------------------------------
+
 
 @when(parsers.parse('I ask to speak "{text}"'))
 def ask_to_speak(world, text):
@@ -96,15 +99,15 @@ def post_accepting(world, path, accept, docstring):
 
 @when(parsers.parse('I POST "{path}" with the token "{token}" and the JSON body:'))
 def post_with_token(world, path, token, docstring):
-    world.request("POST", path, data=docstring, content_type="application/json",
-                  headers={"Authorization": f"Bearer {token}"})
+    world.request(
+        "POST", path, data=docstring, content_type="application/json", headers={"Authorization": f"Bearer {token}"}
+    )
 
 
 @when("the cached audio file is damaged on disk")
 def damage_cache_file(world):
     world.app.extensions["services"].cache.settle()  # the writer thread stores after the answer
-    files = [p for p in (world.tmp_path / "data" / "cache").rglob("*") if p.is_file()
-             and ".locks" not in p.parts]
+    files = [p for p in (world.tmp_path / "data" / "cache").rglob("*") if p.is_file() and ".locks" not in p.parts]
     assert len(files) == 1, files
     data = bytearray(files[0].read_bytes())
     data[len(data) // 2] ^= 0xFF  # one flipped byte, same size
@@ -113,13 +116,14 @@ def damage_cache_file(world):
 
 # --- Then ------------------------------------------------------------------------------------------
 
+
 def assert_speech(samples: np.ndarray, rate: int) -> None:
     """Real speech, not silence or a click: long enough, loud enough, and with quiet gaps between words."""
     samples = samples.astype(np.float64)
     assert samples.size > rate * 0.3, samples.size
-    assert np.sqrt(np.mean(samples ** 2)) > 500, "audio is (nearly) silent"
+    assert np.sqrt(np.mean(samples**2)) > 500, "audio is (nearly) silent"
     window = rate // 50
-    energies = [np.sqrt(np.mean(samples[i:i + window] ** 2)) for i in range(0, samples.size - window, window)]
+    energies = [np.sqrt(np.mean(samples[i : i + window] ** 2)) for i in range(0, samples.size - window, window)]
     loud = sum(e > 300 for e in energies) / len(energies)
     assert 0.3 < loud < 0.98, loud
 

@@ -1,4 +1,5 @@
 """Sentences of features/voices.feature (providers are started by the speak steps' Givens)."""
+
 from __future__ import annotations
 
 import threading

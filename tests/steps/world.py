@@ -1,4 +1,5 @@
 """The state one BDD scenario builds up: settings, fake upstream servers, the app, the last response."""
+
 from __future__ import annotations
 
 import json

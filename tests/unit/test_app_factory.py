@@ -1,4 +1,5 @@
 """Each app built by create_app owns its extensions: tests and the gunicorn master build several."""
+
 from __future__ import annotations
 
 from app.extensions import services
@@ -15,7 +16,9 @@ def test_every_app_has_its_own_api_and_openapi_document(make_app):
     assert _api_of(first).spec is not _api_of(second).spec
     document = first.test_client().get("/openapi.json").get_json()
     assert "/speak" in document["paths"] and set(document["components"]["securitySchemes"]) == {
-        "bearerAuth", "apiKeyQuery"}
+        "bearerAuth",
+        "apiKeyQuery",
+    }
 
 
 def test_the_services_accessor_returns_each_apps_own_services(make_app):

@@ -1,5 +1,6 @@
 """The authenticator without HTTP in front of it (the delegated mode still talks to a real local
 auth service, which verifies our JWT with the public key)."""
+
 import pytest
 
 from app.errors import ApiError
@@ -9,8 +10,9 @@ from app.settings import Settings, SettingsError
 from tests.fakes.auth_service import FakeAuthService, write_private_key
 from tests.fakes.server import FakeServer
 
-REQUEST = RequestInfo(method="POST", path="/speak", headers={"Content-Type": "application/json"},
-                      body=b'{"text": "hi"}')
+REQUEST = RequestInfo(
+    method="POST", path="/speak", headers={"Content-Type": "application/json"}, body=b'{"text": "hi"}'
+)
 
 
 def _code(excinfo) -> tuple[int, str]:
@@ -19,18 +21,29 @@ def _code(excinfo) -> tuple[int, str]:
 
 @pytest.mark.parametrize(
     ("header", "query", "token"),
-    [("Bearer abc", None, "abc"), (None, "abc", "abc"), ("Bearer abc", "other", "abc"),
-     ("Token abc", "qq", "qq"), ("bearer abc", "qq", "qq"), ("Bearer ", "qq", "qq")],
+    [
+        ("Bearer abc", None, "abc"),
+        (None, "abc", "abc"),
+        ("Bearer abc", "other", "abc"),
+        ("Token abc", "qq", "qq"),
+        ("bearer abc", "qq", "qq"),
+        ("Bearer ", "qq", "qq"),
+    ],
 )
 def test_token_comes_from_the_bearer_header_then_the_query(header, query, token):
     assert extract_token(header, query) == token
 
 
-@pytest.mark.parametrize(("header", "query", "code"), [
-    (None, None, "missing_auth_header"), (None, "   ", "missing_auth_header"),
-    ("Basic xyz", None, "invalid_auth_header"), ("Bearer ", None, "invalid_auth_header"),
-    ("Bearer caf\u00e9", None, "invalid_auth_header"),
-])
+@pytest.mark.parametrize(
+    ("header", "query", "code"),
+    [
+        (None, None, "missing_auth_header"),
+        (None, "   ", "missing_auth_header"),
+        ("Basic xyz", None, "invalid_auth_header"),
+        ("Bearer ", None, "invalid_auth_header"),
+        ("Bearer caf\u00e9", None, "invalid_auth_header"),
+    ],
+)
 def test_missing_or_malformed_tokens_are_401(header, query, code):
     with pytest.raises(ApiError) as caught:
         extract_token(header, query)
@@ -43,8 +56,12 @@ def test_auth_off_identifies_nobody():
 
 
 def test_api_secret_identifies_its_tenant():
-    settings = Settings.from_env({"AUTH_REQUIRED": "true", "AUTH_API_SECRETS_JSON":
-                                  '[{"id": "client-a", "secret": "token-a"}, {"id": "client-b", "secret": "token-b"}]'})
+    settings = Settings.from_env(
+        {
+            "AUTH_REQUIRED": "true",
+            "AUTH_API_SECRETS_JSON": '[{"id": "client-a", "secret": "token-a"}, {"id": "client-b", "secret": "token-b"}]',
+        }
+    )
     authenticator = Authenticator(settings.auth)
     assert authenticator.authenticate("Bearer token-b", None, REQUEST).tenant == "client-b"
     with pytest.raises(ApiError) as caught:
@@ -58,8 +75,18 @@ def test_blank_tenant_ids_count_as_none():
 
 
 def test_forwarded_headers_drop_credentials_and_proxy_headers():
-    kept = forwarded_headers({"Authorization": "Bearer x", "Cookie": "c", "Host": "h", "X-Real-IP": "1",
-                              "X-Forwarded-For": "2", "X-Sayna-Thing": "3", "User-Agent": "curl", "X-Custom": "ok"})
+    kept = forwarded_headers(
+        {
+            "Authorization": "Bearer x",
+            "Cookie": "c",
+            "Host": "h",
+            "X-Real-IP": "1",
+            "X-Forwarded-For": "2",
+            "X-Sayna-Thing": "3",
+            "User-Agent": "curl",
+            "X-Custom": "ok",
+        }
+    )
     assert kept == {"user-agent": "curl", "x-custom": "ok"}
 
 
@@ -68,17 +95,20 @@ def test_delegated_mode_sends_a_verifiable_jwt_describing_the_request(tmp_path, 
     key_path = tmp_path / "key.pem"
     service = FakeAuthService(write_private_key(key_path, kind))
     with FakeServer(service.app) as server:
-        settings = Settings.from_env({"AUTH_REQUIRED": "true", "AUTH_SERVICE_URL": server.url + "/auth",
-                                      "AUTH_SIGNING_KEY_PATH": str(key_path)})
+        settings = Settings.from_env(
+            {"AUTH_REQUIRED": "true", "AUTH_SERVICE_URL": server.url + "/auth", "AUTH_SIGNING_KEY_PATH": str(key_path)}
+        )
         authenticator = Authenticator(settings.auth)
         context = authenticator.authenticate("Bearer allow:initech", None, REQUEST)
         authenticator.close()
     assert context.tenant == "initech"
     [claims] = service.calls
     assert claims["auth_data"] == {
-        "token": "allow:initech", "request_body": {"text": "hi"},
+        "token": "allow:initech",
+        "request_body": {"text": "hi"},
         "request_headers": {"content-type": "application/json"},
-        "request_path": "/speak", "request_method": "POST",
+        "request_path": "/speak",
+        "request_method": "POST",
     }
     assert claims["exp"] - claims["iat"] == 300
 
@@ -87,8 +117,14 @@ def test_api_secrets_win_over_the_auth_service(tmp_path):
     key_path = tmp_path / "key.pem"
     service = FakeAuthService(write_private_key(key_path))
     with FakeServer(service.app) as server:
-        settings = Settings.from_env({"AUTH_REQUIRED": "true", "AUTH_API_SECRET": "the-secret",
-                                      "AUTH_SERVICE_URL": server.url + "/auth", "AUTH_SIGNING_KEY_PATH": str(key_path)})
+        settings = Settings.from_env(
+            {
+                "AUTH_REQUIRED": "true",
+                "AUTH_API_SECRET": "the-secret",
+                "AUTH_SERVICE_URL": server.url + "/auth",
+                "AUTH_SIGNING_KEY_PATH": str(key_path),
+            }
+        )
         authenticator = Authenticator(settings.auth)
         with pytest.raises(ApiError) as caught:
             authenticator.authenticate("Bearer allow:initech", None, REQUEST)
@@ -101,8 +137,9 @@ def test_api_secrets_win_over_the_auth_service(tmp_path):
 def test_the_signing_key_picks_its_algorithm(tmp_path, kind, algorithm):
     key = tmp_path / "key.pem"
     write_private_key(key, kind)
-    settings = Settings.from_env({"AUTH_SERVICE_URL": "http://auth", "AUTH_SIGNING_KEY_PATH": str(key),
-                                  "AUTH_REQUIRED": "true"})
+    settings = Settings.from_env(
+        {"AUTH_SERVICE_URL": "http://auth", "AUTH_SIGNING_KEY_PATH": str(key), "AUTH_REQUIRED": "true"}
+    )
     client = DelegatedAuthClient(settings.auth)
     client.close()
     assert client.algorithm == algorithm

@@ -1,4 +1,5 @@
 """The synthesis cache on SQLite, or PostgreSQL with TEST_DATABASE_URL, without HTTP."""
+
 import logging
 import multiprocessing
 import os
@@ -166,8 +167,10 @@ def test_a_disabled_cache_always_synthesizes_and_stores_nothing(make_cache):
 def test_concurrent_identical_misses_in_threads_make_one_call(make_cache):
     cache, produce = make_cache(), Producer(delay=0.2)
     results = []
-    threads = [threading.Thread(target=lambda: results.append(cache.get_or_synthesize("6" * 64, LABEL, produce)))
-               for _ in range(16)]
+    threads = [
+        threading.Thread(target=lambda: results.append(cache.get_or_synthesize("6" * 64, LABEL, produce)))
+        for _ in range(16)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -202,8 +205,10 @@ def test_concurrent_identical_misses_in_processes_make_one_call(database, databa
     calls_file.touch()
     context = multiprocessing.get_context("spawn")
     start_at = time.time() + 1.5  # every worker imported and ready before the first miss
-    workers = [context.Process(target=_worker, args=(database_url, str(tmp_path / "cache"), str(calls_file), start_at))
-               for _ in range(4)]
+    workers = [
+        context.Process(target=_worker, args=(database_url, str(tmp_path / "cache"), str(calls_file), start_at))
+        for _ in range(4)
+    ]
     for worker in workers:
         worker.start()
     for worker in workers:
@@ -292,8 +297,10 @@ def test_two_processes_recording_hits_on_the_same_rows_never_deadlock_nor_lose_o
     cache.settle()
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(2)
-    workers = [context.Process(target=_hit_worker, args=(database_url, str(tmp_path / "cache"), barrier, reverse))
-               for reverse in (False, True)]
+    workers = [
+        context.Process(target=_hit_worker, args=(database_url, str(tmp_path / "cache"), barrier, reverse))
+        for reverse in (False, True)
+    ]
     for worker in workers:
         worker.start()
     for worker in workers:

@@ -1,4 +1,5 @@
 """`flask cache …` through Flask's CLI runner, on a real app and database."""
+
 from __future__ import annotations
 
 import json
@@ -24,6 +25,7 @@ def prompts(tmp_path):
         path = tmp_path / "prompts.txt"
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return str(path)
+
     return write
 
 
@@ -63,30 +65,47 @@ def test_clear_of_an_unknown_provider_is_an_error(cli, prompts):
 def test_warm_fails_once_up_front_when_the_provider_is_not_configured(cli, prompts):
     result = cli("warm", prompts("One", "Two", "Three"), "--provider", "deepgram")
     assert result.exit_code == 1
-    assert result.output.strip() == ("Error: deepgram is not configured: set its API key (see the README), "
-                                     "or pick another --provider")
+    assert result.output.strip() == (
+        "Error: deepgram is not configured: set its API key (see the README), or pick another --provider"
+    )
     assert _entries(cli) == 0
 
 
 def test_warm_names_each_bad_line_with_a_readable_message(cli, prompts):
-    result = cli("warm", prompts('{"text": "fine"}', '{"text": "broken",', '{"text": ""}',
-                                 '{"text": "x", "sample_rate": "fast"}', '{"voice_id": "gmw/en-US"}',
-                                 '{"text": "x", "voice_id": "elvish"}'))
+    result = cli(
+        "warm",
+        prompts(
+            '{"text": "fine"}',
+            '{"text": "broken",',
+            '{"text": ""}',
+            '{"text": "x", "sample_rate": "fast"}',
+            '{"voice_id": "gmw/en-US"}',
+            '{"text": "x", "voice_id": "elvish"}',
+        ),
+    )
     assert result.exit_code == 1
     assert "6 prompts: 1 synthesized, 0 already cached, 5 failed" in result.output
-    for expected in ("line 2: not valid JSON (Expecting property name enclosed in double quotes at column 19)",
-                     "line 3: Text cannot be empty",
-                     "line 4: sample_rate: Not a valid integer.",
-                     "line 5: text: Missing data for required field.",
-                     "line 6: local: unknown voice 'elvish' (see GET /voices)"):
+    for expected in (
+        "line 2: not valid JSON (Expecting property name enclosed in double quotes at column 19)",
+        "line 3: Text cannot be empty",
+        "line 4: sample_rate: Not a valid integer.",
+        "line 5: text: Missing data for required field.",
+        "line 6: local: unknown voice 'elvish' (see GET /voices)",
+    ):
         assert expected in result.output, result.output
 
 
 def test_the_cli_prints_no_log_chatter(tmp_path, database_url):
     env = {**os.environ, "DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": database_url, "LOG_LEVEL": "INFO"}
     for args in (["--help"], ["cache", "stats"]):
-        result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=env,
-                                capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert result.returncode == 0, result.stderr
         assert result.stderr == ""
     assert "entries:  0" in result.stdout

@@ -1,4 +1,5 @@
 """The API reference a person clicks through first: plain summaries, valid examples, audio declared."""
+
 from __future__ import annotations
 
 

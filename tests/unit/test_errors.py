@@ -1,4 +1,5 @@
 """The one place that turns errors into JSON: validation, routing, our own errors and surprises."""
+
 import logging
 
 import pytest
@@ -42,13 +43,16 @@ def test_valid_body_with_nulls_for_optional_fields_and_unknown_keys(client):
     assert response.get_json() == {"text": "hi", "rate": None, "nested": {"voice": None}}
 
 
-@pytest.mark.parametrize(("body", "message"), [
-    ({}, "text: Missing data for required field."),
-    ({"text": "   "}, "text: cannot be empty"),
-    ({"text": None}, "text: Field may not be null."),
-    ({"text": "hi", "rate": "fast"}, "rate: Not a valid integer."),
-    ({"text": "hi", "nested": {"voice": 5}}, "nested.voice: Not a valid string."),
-])
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({}, "text: Missing data for required field."),
+        ({"text": "   "}, "text: cannot be empty"),
+        ({"text": None}, "text: Field may not be null."),
+        ({"text": "hi", "rate": "fast"}, "rate: Not a valid integer."),
+        ({"text": "hi", "nested": {"voice": 5}}, "nested.voice: Not a valid string."),
+    ],
+)
 def test_invalid_input_is_a_400_naming_the_field(client, body, message):
     response = client.post("/test/echo", json=body)
     assert response.status_code == 400

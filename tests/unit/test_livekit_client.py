@@ -1,4 +1,5 @@
 """LiveKitClient against the livekit LiveKit server over real HTTP, in both of Twirp's encodings."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,7 +12,6 @@ from tests.fakes.livekit import TEST_API_KEY, TEST_API_SECRET
 from tests.fakes.server import unused_port_url
 
 KEY, SECRET = TEST_API_KEY, TEST_API_SECRET
-
 
 
 @pytest.fixture(params=["protobuf", "json"])
@@ -65,8 +65,9 @@ def test_twirp_not_found_becomes_a_livekit_error(client):
 def test_twirp_error_meta_is_kept(client, livekit):
     livekit.fail("CreateSIPParticipant", "resource_exhausted", "sip status 486: Busy Here", sip_status_code="486")
     with pytest.raises(LiveKitError) as caught:
-        client.create_sip_participant(proto_sip.CreateSIPParticipantRequest(
-            sip_trunk_id="ST_1", sip_call_to="+15551234567", room_name="r"))
+        client.create_sip_participant(
+            proto_sip.CreateSIPParticipantRequest(sip_trunk_id="ST_1", sip_call_to="+15551234567", room_name="r")
+        )
     assert caught.value.twirp_code == "resource_exhausted" and caught.value.http_status == 429
     assert caught.value.meta == {"sip_status_code": "486"}
 
@@ -78,11 +79,19 @@ def test_each_call_carries_exactly_the_grants_livekit_checks(client, livekit):
     client.list_rooms()
     client.list_participants("call-1")
     client.mute_published_track("call-1", "alex", "TR_mic", False)
-    client.create_sip_participant(proto_sip.CreateSIPParticipantRequest(
-        sip_trunk_id="ST_1", sip_call_to="+15551234567", room_name="call-1", participant_identity="p2"))
+    client.create_sip_participant(
+        proto_sip.CreateSIPParticipantRequest(
+            sip_trunk_id="ST_1", sip_call_to="+15551234567", room_name="call-1", participant_identity="p2"
+        )
+    )
     client.transfer_sip_participant("call-1", "phone", "tel:+15550000000")
-    grants = {call.method: ({k: v for k, v in call.claims.get("video", {}).items()
-                             if k.startswith("room") and v}, call.claims.get("sip")) for call in livekit.calls}
+    grants = {
+        call.method: (
+            {k: v for k, v in call.claims.get("video", {}).items() if k.startswith("room") and v},
+            call.claims.get("sip"),
+        )
+        for call in livekit.calls
+    }
     assert grants == {
         "CreateRoom": ({"roomCreate": True}, None),
         "ListRooms": ({"roomList": True}, None),
@@ -119,9 +128,15 @@ def test_a_slow_answer_is_a_timeout(client, livekit):
 
 
 def test_sip_participant_with_a_per_call_trunk(client, livekit):
-    info = client.create_sip_participant(proto_sip.CreateSIPParticipantRequest(
-        trunk=proto_sip.SIPOutboundConfig(hostname="sip.example.com", auth_username="u", auth_password="p"),
-        sip_number="+15105550123", sip_call_to="+15551234567", room_name="call-1", participant_identity="phone-1"))
+    info = client.create_sip_participant(
+        proto_sip.CreateSIPParticipantRequest(
+            trunk=proto_sip.SIPOutboundConfig(hostname="sip.example.com", auth_username="u", auth_password="p"),
+            sip_number="+15105550123",
+            sip_call_to="+15551234567",
+            room_name="call-1",
+            participant_identity="phone-1",
+        )
+    )
     assert info.participant_id.startswith("PA_") and info.sip_call_id.startswith("SCL_")
     assert info.participant_identity == "phone-1" and info.room_name == "call-1"
     assert livekit.sip_calls[0].trunk.hostname == "sip.example.com"
@@ -130,11 +145,16 @@ def test_sip_participant_with_a_per_call_trunk(client, livekit):
 
 # --- the livekit's own fidelity ---------------------------------------------------------------------
 
+
 def test_fake_answers_json_with_livekit_field_names_and_int64_strings(livekit):
     livekit.add_room("call-1")
     token = AccessToken(KEY, SECRET).with_grants(VideoGrants(room_list=True)).to_jwt()
-    response = requests.post(f"{livekit.url}/twirp/livekit.RoomService/ListRooms", json={"names": ["call-1"]},
-                             headers={"Authorization": f"Bearer {token}"}, timeout=5)
+    response = requests.post(
+        f"{livekit.url}/twirp/livekit.RoomService/ListRooms",
+        json={"names": ["call-1"]},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=5,
+    )
     room = response.json()["rooms"][0]
     assert isinstance(room["creation_time"], str) and room["num_participants"] == 0 and room["metadata"] == ""
 
@@ -144,9 +164,12 @@ def test_fake_refuses_what_livekit_refuses(livekit):
     other_room = AccessToken(KEY, SECRET).with_grants(VideoGrants(room_admin=True, room="other")).to_jwt()
     denied = requests.post(url, json={"room": "call-1"}, headers={"Authorization": f"Bearer {other_room}"}, timeout=5)
     assert (denied.status_code, denied.json()) == (401, {"code": "unauthenticated", "msg": "permissions denied"})
-    assert requests.post(url, json={}, headers={"Authorization": "Bearer nonsense"}, timeout=5).text \
+    assert (
+        requests.post(url, json={}, headers={"Authorization": "Bearer nonsense"}, timeout=5).text
         == "invalid authorization token"
-    plain = requests.post(url, data="x", headers={"Authorization": f"Bearer {other_room}",
-                                                  "Content-Type": "text/plain"}, timeout=5)
+    )
+    plain = requests.post(
+        url, data="x", headers={"Authorization": f"Bearer {other_room}", "Content-Type": "text/plain"}, timeout=5
+    )
     assert (plain.status_code, plain.json()["code"]) == (404, "bad_route")
     assert requests.get(url, timeout=5).json()["code"] == "bad_route"

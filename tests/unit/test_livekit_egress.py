@@ -1,5 +1,6 @@
 """Room recordings without HTTP on our side: LiveKitClient's egress calls (both Twirp encodings) and
 RoomRecorder against the fake LiveKit and a real S3 server."""
+
 from __future__ import annotations
 
 import pytest
@@ -22,8 +23,11 @@ def client(livekit, request):
 
 
 def audio_egress(room: str, filepath: str) -> proto_egress.RoomCompositeEgressRequest:
-    return proto_egress.RoomCompositeEgressRequest(room_name=room, audio_only=True, file_outputs=[
-        proto_egress.EncodedFileOutput(file_type=proto_egress.EncodedFileType.OGG, filepath=filepath)])
+    return proto_egress.RoomCompositeEgressRequest(
+        room_name=room,
+        audio_only=True,
+        file_outputs=[proto_egress.EncodedFileOutput(file_type=proto_egress.EncodedFileType.OGG, filepath=filepath)],
+    )
 
 
 def test_egress_round_trip(client, livekit):
@@ -52,8 +56,15 @@ def test_egress_errors_are_livekits(client, livekit):
 @pytest.fixture
 def recorder(livekit, s3_server, database):  # noqa: F811
     bucket = s3_server.new_bucket()
-    settings = Settings.from_env({**s3_server.env(bucket), "RECORDING_PREFIX": "rooms", "LIVEKIT_URL": livekit.url,
-                                  "LIVEKIT_API_KEY": TEST_API_KEY, "LIVEKIT_API_SECRET": TEST_API_SECRET})
+    settings = Settings.from_env(
+        {
+            **s3_server.env(bucket),
+            "RECORDING_PREFIX": "rooms",
+            "LIVEKIT_URL": livekit.url,
+            "LIVEKIT_API_KEY": TEST_API_KEY,
+            "LIVEKIT_API_SECRET": TEST_API_SECRET,
+        }
+    )
     lk, recordings = LiveKit(settings.livekit, database), Recordings.from_settings(settings.recording)
     yield RoomRecorder(lk.rooms, settings.recording, recordings)
     lk.close()

@@ -1,4 +1,5 @@
 """Room ownership (metadata merge), tenant-owned rooms and webhook verification, without Flask."""
+
 from __future__ import annotations
 
 import json
@@ -17,10 +18,18 @@ from tests.fakes.livekit import TEST_API_KEY, TEST_API_SECRET, sign_webhook
 KEY, SECRET = TEST_API_KEY, TEST_API_SECRET
 
 
-@pytest.mark.parametrize("metadata, owner", [
-    ("", None), ("  ", None), ('{"auth_id":"acme"}', "acme"), ('{"auth_id":7}', None), ("not json", None),
-    ("[1,2]", None), ('{"topic":"sales"}', None),
-])
+@pytest.mark.parametrize(
+    "metadata, owner",
+    [
+        ("", None),
+        ("  ", None),
+        ('{"auth_id":"acme"}', "acme"),
+        ('{"auth_id":7}', None),
+        ("not json", None),
+        ("[1,2]", None),
+        ('{"topic":"sales"}', None),
+    ],
+)
 def test_owner_of(metadata, owner):
     assert owner_of(metadata) == owner
 
@@ -38,7 +47,6 @@ def test_with_owner_refuses_to_clobber():
         with_owner("owner=ops", "acme")
     with pytest.raises(MetadataNotAnObject):
         with_owner('"a string"', "acme")
-
 
 
 @pytest.fixture
@@ -142,6 +150,7 @@ def test_unconfigured_livekit(database):
 
 # --- webhook verification ------------------------------------------------------------------------
 
+
 @pytest.fixture
 def verifier():
     return WebhookVerifier(LiveKitSettings(api_key=KEY, api_secret=SECRET))
@@ -150,8 +159,11 @@ def verifier():
 def test_a_signed_event_is_verified_and_decoded(verifier):
     body = b'{"event":"participant_joined","id":"EV_1","room":{"name":"r"},"participant":{"identity":"p","attributes":{"sip.phoneNumber":"+1"}}}'
     event = verifier.verify(body, sign_webhook(body, KEY, SECRET))
-    assert (event.event, event.room.name, event.participant.attributes["sip.phoneNumber"]) == \
-        ("participant_joined", "r", "+1")
+    assert (event.event, event.room.name, event.participant.attributes["sip.phoneNumber"]) == (
+        "participant_joined",
+        "r",
+        "+1",
+    )
 
 
 @pytest.mark.parametrize("authorization", [None, "", "Bearer ", "garbage", "Bearer a.b.c"])

@@ -1,4 +1,5 @@
 """No secret ever reaches a log line, whatever code logs it."""
+
 import io
 import json
 import logging
@@ -8,8 +9,10 @@ from app.log import AppLogHandler, SecretRedactor, configure_logging
 
 def test_redactor_masks_configured_secrets_and_credential_fragments():
     redactor = SecretRedactor({"dg-live-key-123", "sip-pass-9"})
-    text = redactor.redact('calling with dg-live-key-123, Authorization: Bearer abc.def.ghi '
-                           'url=/x?api_key=tok123&a=1 {"auth_password": "sip-pass-9", "password": "p4ss"}')
+    text = redactor.redact(
+        "calling with dg-live-key-123, Authorization: Bearer abc.def.ghi "
+        'url=/x?api_key=tok123&a=1 {"auth_password": "sip-pass-9", "password": "p4ss"}'
+    )
     for leaked in ("dg-live-key-123", "abc.def.ghi", "tok123", "sip-pass-9", "p4ss"):
         assert leaked not in text
     assert "calling with ***" in text

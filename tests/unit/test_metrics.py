@@ -1,4 +1,5 @@
 """What each instrument records, in one process (the two-worker exposition is tests/test_metrics_gunicorn.py)."""
+
 from __future__ import annotations
 
 import threading
@@ -48,8 +49,10 @@ def test_requests_are_labelled_by_route_template_never_by_raw_path(make_app):
     client = make_app(RECORDING_BACKEND="none").test_client()
     template = {"method": "GET", "route": "/recording/<stream_id:stream_id>", "status": "503"}
     unmatched = {"method": "GET", "route": "<unmatched>", "status": "404"}
-    before, before_unmatched = _sample("sayna_http_requests_total", **template), \
-        _sample("sayna_http_requests_total", **unmatched)
+    before, before_unmatched = (
+        _sample("sayna_http_requests_total", **template),
+        _sample("sayna_http_requests_total", **unmatched),
+    )
     assert client.get("/recording/call-of-customer-42").status_code == 503
     assert client.get("/no/such/path-secret-ish").status_code == 404
     assert _sample("sayna_http_requests_total", **template) == before + 1
@@ -74,8 +77,10 @@ def test_provider_requests_are_counted_by_outcome_and_timed(app):
 
 def test_cache_lookups_count_hits_and_misses(app):
     speech = app.extensions["services"].speech
-    hits, misses = _sample("sayna_cache_lookups_total", result="hit"), _sample("sayna_cache_lookups_total",
-                                                                               result="miss")
+    hits, misses = (
+        _sample("sayna_cache_lookups_total", result="hit"),
+        _sample("sayna_cache_lookups_total", result="miss"),
+    )
     for _ in range(3):
         speech.speak(SpeechOrder(text="hit twice"))
     assert _sample("sayna_cache_lookups_total", result="miss") == misses + 1

@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -6,7 +6,7 @@ from app.errors import RangeNotSatisfiable
 from app.services.recordings import ByteRange, DownloadRequest, RecordingInfo
 from app.services.recordings.download import plan_download
 
-STORED = datetime(2026, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
+STORED = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 INFO = RecordingInfo(size=1000, etag='"abc123"', last_modified=STORED)
 
 
@@ -18,13 +18,16 @@ def test_a_plain_get_sends_the_whole_recording():
     assert plan() == (200, None)
 
 
-@pytest.mark.parametrize("header, start, end", [
-    ("bytes=0-99", 0, 99),
-    ("bytes=900-", 900, 999),
-    ("bytes=-100", 900, 999),
-    ("bytes=990-5000", 990, 999),   # a last byte past the end is clamped
-    ("bytes=0-0", 0, 0),
-])
+@pytest.mark.parametrize(
+    "header, start, end",
+    [
+        ("bytes=0-99", 0, 99),
+        ("bytes=900-", 900, 999),
+        ("bytes=-100", 900, 999),
+        ("bytes=990-5000", 990, 999),  # a last byte past the end is clamped
+        ("bytes=0-0", 0, 0),
+    ],
+)
 def test_one_satisfiable_range_is_sent_as_206(header, start, end):
     assert plan(range=header) == (206, ByteRange(start, end))
 

@@ -2,6 +2,7 @@
 `invalid_stream_id`, and the storage never sees a request for it (the S3 server's own request log
 stays silent; a sentinel file outside the recording directory is never served). A well-formed id
 at the end proves the log and the sentinel would have caught a leak."""
+
 from __future__ import annotations
 
 import http.client
@@ -15,21 +16,56 @@ from tests.fakes.server import FakeServer
 
 SENTINEL = b"SENTINEL-outside-the-recordings"
 
-TRAVERSALS = ["..", "../", "..\\", "/..", "../../secret", "..;/", ".../", "....//", "./../", "%2e%2e", "%2E%2E%2F",
-              "..%2f", "%2e%2e%5c", "%2F", "%5C", "%2f%2e%2e%2fsecret", "."]
+TRAVERSALS = [
+    "..",
+    "../",
+    "..\\",
+    "/..",
+    "../../secret",
+    "..;/",
+    ".../",
+    "....//",
+    "./../",
+    "%2e%2e",
+    "%2E%2E%2F",
+    "..%2f",
+    "%2e%2e%5c",
+    "%2F",
+    "%5C",
+    "%2f%2e%2e%2fsecret",
+    ".",
+]
 DOUBLE_ENCODED = ["%252e%252e", "%252f", "%255c", "%25252f", "%252E%252E%252Fsecret", "%25", "%2525"]
 INVALID_UTF8 = ["%c0%ae", "%c0%af", "%c1%9c", "%e0%80%ae", "%ff", "%80", "%ed%a0%80"]  # overlong, stray, surrogate
 CONTROLS = [f"%{byte:02X}" for byte in [*range(0x00, 0x20), 0x7F]] + ["%C2%85", "%C2%9B"]  # C0, DEL, NEL, CSI
-UNICODE_TRICKS = [quote(c) for c in [
-    "\uff0e\uff0e", "\uff0f", "\uff3c",      # fullwidth . / \
-    "\u2024\u2024", "\u2025", "\u2026",      # dot leaders, ellipsis
-    "\u2215", "\u2044", "\u29f8", "\u2216",  # division, fraction and big slashes, set minus
-    "\u202e", "\u202d", "\u2066",            # bidi overrides and isolates
-    "\u200b", "\u200d", "\ufeff", "\u00ad",  # zero-width space and joiner, BOM, soft hyphen
-    "\u2028", "\u2029",                      # line and paragraph separators
-    "\ue000", "\U000e0041",                  # private use, tag character
-    "\u2100", "\u2105",                      # ℀ ℅ fold to a/c, c/o
-]]
+UNICODE_TRICKS = [
+    quote(c)
+    for c in [
+        "\uff0e\uff0e",
+        "\uff0f",
+        "\uff3c",  # fullwidth . / \
+        "\u2024\u2024",
+        "\u2025",
+        "\u2026",  # dot leaders, ellipsis
+        "\u2215",
+        "\u2044",
+        "\u29f8",
+        "\u2216",  # division, fraction and big slashes, set minus
+        "\u202e",
+        "\u202d",
+        "\u2066",  # bidi overrides and isolates
+        "\u200b",
+        "\u200d",
+        "\ufeff",
+        "\u00ad",  # zero-width space and joiner, BOM, soft hyphen
+        "\u2028",
+        "\u2029",  # line and paragraph separators
+        "\ue000",
+        "\U000e0041",  # private use, tag character
+        "\u2100",
+        "\u2105",  # ℀ ℅ fold to a/c, c/o
+    ]
+]
 HARMLESS = ["call", "42", "abc-", "_x", "room.1", "%C3%A9"]
 
 
@@ -39,7 +75,9 @@ def malicious_paths() -> list[str]:
     paths += [f"/recording/call{piece}42" for piece in pieces if piece not in (".", "/..")]
     generator = random.Random(20260301)
     for _ in range(300):
-        parts = [generator.choice(pieces)] + [generator.choice(pieces + HARMLESS) for _ in range(generator.randint(0, 3))]
+        parts = [generator.choice(pieces)] + [
+            generator.choice(pieces + HARMLESS) for _ in range(generator.randint(0, 3))
+        ]
         generator.shuffle(parts)
         paths.append("/recording/" + "".join(parts))
     paths += ["/recording/", "/recording/" + "x" * 257, "/recording/" + quote("é" * 129), "/recording/%20%20"]
@@ -47,7 +85,12 @@ def malicious_paths() -> list[str]:
 
 
 # Raw UTF-8 in the request line, which some clients send unencoded.
-RAW_UTF8_PATHS = ["/recording/\uff0e\uff0e\uff0fsecret", "/recording/a\u2215b", "/recording/\u202ecall", "/recording/..\u00e9"]
+RAW_UTF8_PATHS = [
+    "/recording/\uff0e\uff0e\uff0fsecret",
+    "/recording/a\u2215b",
+    "/recording/\u202ecall",
+    "/recording/..\u00e9",
+]
 
 
 def raw_get(port: int, path: str) -> tuple[int, bytes]:
@@ -95,7 +138,9 @@ def test_malicious_ids_never_reach_s3(make_app, s3_server):  # noqa: F811
         assert [r for r in s3_server.requests_to(bucket) if r[0] in ("GET", "HEAD")] == []
 
         assert raw_get(server.port, "/recording/call-1")[0] == 404  # rooms/eu/call-1: the log does see reads
-    assert [r for r in s3_server.requests_to(bucket) if r[0] in ("GET", "HEAD")] == [("GET", f"/{bucket}/rooms/eu/call-1/audio.ogg")]
+    assert [r for r in s3_server.requests_to(bucket) if r[0] in ("GET", "HEAD")] == [
+        ("GET", f"/{bucket}/rooms/eu/call-1/audio.ogg")
+    ]
     assert len(paths) > 450
 
 

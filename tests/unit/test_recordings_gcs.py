@@ -1,5 +1,6 @@
 """What only the GCS backend does: OAuth with the service-account key, emulators without it, a bounded
 wait for a store that is down, and pinning the generation it described."""
+
 import time
 
 import pytest
@@ -88,7 +89,9 @@ def test_an_object_replaced_after_it_was_described_is_described_again(gcs_server
 def test_the_owner_of_a_recording_started_here_is_kept_beside_it(gcs_server):  # noqa: F811
     """LiveKit's GCS upload cannot carry metadata: the owner is written first, beside the object."""
     bucket = gcs_server.new_bucket()
-    recordings = Recordings.from_settings(Settings.from_env({**gcs_server.env(bucket), "RECORDING_PREFIX": "r"}).recording)
+    recordings = Recordings.from_settings(
+        Settings.from_env({**gcs_server.env(bucket), "RECORDING_PREFIX": "r"}).recording
+    )
     recordings.reserve("call-1", "acme")
     with pytest.raises(StreamIdTaken):  # atomically: a second start under the same id loses
         recordings.reserve("call-1", "globex")
@@ -103,4 +106,6 @@ def test_an_unreadable_owner_beside_the_recording_fails_closed(gcs_server):  # n
     gcs_server.put(bucket, "call-1/audio.ogg", AUDIO)
     gcs_server.put(bucket, "call-1/audio.ogg.metadata.json", b"not json")
     with pytest.raises(StorageUnavailable):
-        Recordings.from_settings(Settings.from_env(gcs_server.env(bucket)).recording).download("call-1", tenant="globex")
+        Recordings.from_settings(Settings.from_env(gcs_server.env(bucket)).recording).download(
+            "call-1", tenant="globex"
+        )

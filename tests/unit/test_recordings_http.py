@@ -1,4 +1,5 @@
 """HTTP details of GET/HEAD /recording/<stream_id> that the feature file leaves out."""
+
 import json
 
 import pytest
@@ -27,7 +28,8 @@ def test_a_non_ascii_id_gets_an_ascii_filename_and_an_rfc_5987_one(client, recor
     response = client.get("/recording/%C3%A9mission-1")
     assert response.status_code == 200
     assert response.headers["Content-Disposition"] == (
-        "attachment; filename=\"_mission-1.ogg\"; filename*=UTF-8''%C3%A9mission-1.ogg")
+        "attachment; filename=\"_mission-1.ogg\"; filename*=UTF-8''%C3%A9mission-1.ogg"
+    )
 
 
 def test_a_quote_in_the_id_cannot_break_out_of_the_filename(client, recordings_dir):
@@ -81,9 +83,14 @@ def test_the_openapi_document_describes_the_endpoint(client):
 
 
 def test_errors_do_not_echo_secrets(make_app):
-    env = {"RECORDING_BACKEND": "s3", "RECORDING_S3_BUCKET": "b", "RECORDING_S3_REGION": "us-east-1",
-           "RECORDING_S3_ACCESS_KEY": "AKIAEXAMPLE", "RECORDING_S3_SECRET_KEY": "super-secret-value",
-           "RECORDING_S3_ENDPOINT": unused_port_url()}
+    env = {
+        "RECORDING_BACKEND": "s3",
+        "RECORDING_S3_BUCKET": "b",
+        "RECORDING_S3_REGION": "us-east-1",
+        "RECORDING_S3_ACCESS_KEY": "AKIAEXAMPLE",
+        "RECORDING_S3_SECRET_KEY": "super-secret-value",
+        "RECORDING_S3_ENDPOINT": unused_port_url(),
+    }
     response = make_app(**env).test_client().get("/recording/call-1")
     assert response.status_code == 503
     assert "super-secret-value" not in json.dumps(response.get_json())

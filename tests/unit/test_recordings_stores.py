@@ -1,5 +1,6 @@
 """Every storage backend behind the same service, against a real S3 server (moto over HTTP), a fake GCS
 JSON API server and a temp directory. Objects are written independently of our code, at the documented key."""
+
 import json
 import os
 import time
@@ -8,7 +9,12 @@ import pytest
 
 from app.errors import RangeNotSatisfiable
 from app.services.recordings import (
-    ByteRange, DownloadRequest, RecordingNotFound, Recordings, StorageNotConfigured, StorageUnavailable,
+    ByteRange,
+    DownloadRequest,
+    RecordingNotFound,
+    Recordings,
+    StorageNotConfigured,
+    StorageUnavailable,
 )
 from app.services.recordings.file_store import FileRecordingStore
 from app.services.recordings.s3_store import S3RecordingStore
@@ -175,7 +181,9 @@ def test_an_s3_store_that_cannot_be_reached_is_unavailable_quickly(s3_server):  
 
 def test_an_s3_store_that_refuses_access_is_unavailable(s3_server):  # noqa: F811
     with FakeServer(refusing_s3_app) as refusing:
-        recordings = Recordings.from_settings(Settings.from_env(s3_server.env("recordings", endpoint=refusing.url)).recording)
+        recordings = Recordings.from_settings(
+            Settings.from_env(s3_server.env("recordings", endpoint=refusing.url)).recording
+        )
         with pytest.raises(StorageUnavailable):
             recordings.download("call-1", tenant=None)
 
@@ -186,6 +194,7 @@ def test_an_s3_object_replaced_between_head_and_get_is_described_again(s3_server
 
     class ReplacingStore(S3RecordingStore):
         """Replaces the object once, right after the first HEAD: the race the service must survive."""
+
         replaced = False
 
         def describe(self, stream_id):

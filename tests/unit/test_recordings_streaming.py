@@ -1,5 +1,6 @@
 """A download is streamed, and a client that hangs up mid-download releases the S3 or GCS connection or
 the file at once (the WSGI server closes the response; the response closes the store's stream)."""
+
 from __future__ import annotations
 
 import os

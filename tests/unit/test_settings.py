@@ -57,17 +57,25 @@ def test_invalid_configuration_names_the_variable(env, named):
 
 
 def test_api_secrets_from_json_and_legacy_variables():
-    many = Settings.from_env({"AUTH_API_SECRETS_JSON": json.dumps([{"id": "acme", "secret": "s-1"},
-                                                                   {"id": "globex", "secret": "s-2"}])})
+    many = Settings.from_env(
+        {"AUTH_API_SECRETS_JSON": json.dumps([{"id": "acme", "secret": "s-1"}, {"id": "globex", "secret": "s-2"}])}
+    )
     assert [s.id for s in many.auth.api_secrets] == ["acme", "globex"]
     legacy = Settings.from_env({"AUTH_API_SECRET": "only-one", "AUTH_REQUIRED": "yes"})
     assert legacy.auth.required and [(s.id, s.secret) for s in legacy.auth.api_secrets] == [("default", "only-one")]
 
 
 def test_secrets_never_appear_in_the_settings_repr():
-    settings = Settings.from_env({"AUTH_API_SECRET": "hunter2-secret", "LIVEKIT_API_SECRET": "lk-secret-value",
-                                  "DEEPGRAM_API_KEY": "dg-key-value", "SIP_ROOM_PREFIX": "call",
-                                  "SIP_OUTBOUND_AUTH_USERNAME": "u", "SIP_OUTBOUND_AUTH_PASSWORD": "sip-password"})
+    settings = Settings.from_env(
+        {
+            "AUTH_API_SECRET": "hunter2-secret",
+            "LIVEKIT_API_SECRET": "lk-secret-value",
+            "DEEPGRAM_API_KEY": "dg-key-value",
+            "SIP_ROOM_PREFIX": "call",
+            "SIP_OUTBOUND_AUTH_USERNAME": "u",
+            "SIP_OUTBOUND_AUTH_PASSWORD": "sip-password",
+        }
+    )
     text = repr(settings)
     for secret in ("hunter2-secret", "lk-secret-value", "dg-key-value", "sip-password"):
         assert secret not in text

@@ -1,4 +1,5 @@
 """Settings of the Google, Azure, Cartesia and OpenAI providers."""
+
 import json
 
 import pytest
@@ -29,11 +30,21 @@ def test_google_inline_credentials_that_are_not_json_stop_start_up_naming_the_va
 
 def test_provider_defaults_and_base_urls():
     tts = Settings.from_env({}).tts
-    assert (tts.azure_speech_region, tts.azure_speech_base_url) == ("eastus", "https://{region}.tts.speech.microsoft.com")
+    assert (tts.azure_speech_region, tts.azure_speech_base_url) == (
+        "eastus",
+        "https://{region}.tts.speech.microsoft.com",
+    )
     assert tts.openai_base_url == "https://api.openai.com/v1" and tts.cartesia_base_url == "https://api.cartesia.ai"
-    tts = Settings.from_env({"OPENAI_BASE_URL": "http://127.0.0.1:8880/v1/", "AZURE_SPEECH_REGION": "westeurope",
-                             "CARTESIA_API_KEY": "ca", "AZURE_SPEECH_SUBSCRIPTION_KEY": "az"}).tts
+    tts = Settings.from_env(
+        {
+            "OPENAI_BASE_URL": "http://127.0.0.1:8880/v1/",
+            "AZURE_SPEECH_REGION": "westeurope",
+            "CARTESIA_API_KEY": "ca",
+            "AZURE_SPEECH_SUBSCRIPTION_KEY": "az",
+        }
+    ).tts
     assert tts.openai_base_url == "http://127.0.0.1:8880/v1" and tts.azure_speech_region == "westeurope"
-    keys = Settings.from_env({"CARTESIA_API_KEY": "ca-key-1", "AZURE_SPEECH_SUBSCRIPTION_KEY": "az-key-1",
-                              "OPENAI_API_KEY": "sk-key-1"})
+    keys = Settings.from_env(
+        {"CARTESIA_API_KEY": "ca-key-1", "AZURE_SPEECH_SUBSCRIPTION_KEY": "az-key-1", "OPENAI_API_KEY": "sk-key-1"}
+    )
     assert {"ca-key-1", "az-key-1", "sk-key-1"} <= configured_secrets(keys)

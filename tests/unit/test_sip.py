@@ -1,5 +1,6 @@
 """SIP pieces without Flask: phone numbers, SIP hosts, the hook registry on the real database, and the
 bounded forwarding pool delivering to a real receiver that verifies with the official SDK."""
+
 from __future__ import annotations
 
 import threading
@@ -19,32 +20,51 @@ from tests.fakes.server import FakeServer
 from tests.fakes.sip_hook_receiver import FakeSipHookReceiver
 
 
-@pytest.mark.parametrize("raw, tel", [
-    ("+15551234567", "tel:+15551234567"), (" 07123456789 ", "tel:07123456789"), ("1234", "tel:1234"),
-    ("0", "tel:0"), ("+1", "tel:+1"),
-])
+@pytest.mark.parametrize(
+    "raw, tel",
+    [
+        ("+15551234567", "tel:+15551234567"),
+        (" 07123456789 ", "tel:07123456789"),
+        ("1234", "tel:1234"),
+        ("0", "tel:0"),
+        ("+1", "tel:+1"),
+    ],
+)
 def test_valid_phone_numbers(raw, tel):
     assert normalize_phone_number(raw) == tel
 
 
-@pytest.mark.parametrize("raw, reason", [
-    ("", "cannot be empty"), ("   ", "cannot be empty"), ("+", "at least one digit"),
-    ("1+2", "'+' at position 1"), ("+1 555", "' ' at position 2"), ("555-1234", "'-' at position 3"),
-    ("tel:+1555", "'t' at position 0"),
-])
+@pytest.mark.parametrize(
+    "raw, reason",
+    [
+        ("", "cannot be empty"),
+        ("   ", "cannot be empty"),
+        ("+", "at least one digit"),
+        ("1+2", "'+' at position 1"),
+        ("+1 555", "' ' at position 2"),
+        ("555-1234", "'-' at position 3"),
+        ("tel:+1555", "'t' at position 0"),
+    ],
+)
 def test_invalid_phone_numbers(raw, reason):
     with pytest.raises(InvalidPhoneNumber) as caught:
         normalize_phone_number(raw)
     assert reason in str(caught.value)
 
 
-@pytest.mark.parametrize("header, host", [
-    ('"Sales" <sip:+15550001111@Sip.Example.com:5060;transport=tcp>', "sip.example.com"),
-    ("sips:alice@secure.example.org", "secure.example.org"),
-    ("sip:+1555@10.0.0.7", "10.0.0.7"),
-    ("pbx.example.net:5080", "pbx.example.net"),
-    ("localhost", None), ("user@example.com", None), ("not a host.com", None), ("", None),
-])
+@pytest.mark.parametrize(
+    "header, host",
+    [
+        ('"Sales" <sip:+15550001111@Sip.Example.com:5060;transport=tcp>', "sip.example.com"),
+        ("sips:alice@secure.example.org", "secure.example.org"),
+        ("sip:+1555@10.0.0.7", "10.0.0.7"),
+        ("pbx.example.net:5080", "pbx.example.net"),
+        ("localhost", None),
+        ("user@example.com", None),
+        ("not a host.com", None),
+        ("", None),
+    ],
+)
 def test_sip_domain(header, host):
     assert sip_domain(header) == host
 
@@ -71,9 +91,14 @@ def test_an_inbound_call_needs_a_host_and_both_numbers():
 
 # --- hooks on the database -----------------------------------------------------------------------
 
+
 def _registry(database, *, auth_required=False, secret=None):
-    settings = SipSettings(room_prefix="sip-", hook_secret=secret, hooks_allow_private=True, hooks=(
-        SipHookConfig("config.example.com", "https://hooks.example.com/config", "own-secret", "acme"),))
+    settings = SipSettings(
+        room_prefix="sip-",
+        hook_secret=secret,
+        hooks_allow_private=True,
+        hooks=(SipHookConfig("config.example.com", "https://hooks.example.com/config", "own-secret", "acme"),),
+    )
     return SipHookRegistry(settings, database, auth_required=auth_required)
 
 
@@ -91,8 +116,10 @@ def test_hooks_are_tenant_scoped(database):
     registry = _registry(database, auth_required=True)
     registry.upsert("acme", [{"host": "a.example.com", "url": "https://a.example.com/", "auth_id": "acme"}])
     assert [h.host for h in registry.visible("globex")] == []
-    for entry in ({"host": "b.example.com", "url": "https://b/", "auth_id": "acme"},   # routes to acme
-                  {"host": "a.example.com", "url": "https://b/", "auth_id": "globex"}):  # takes acme's host
+    for entry in (
+        {"host": "b.example.com", "url": "https://b/", "auth_id": "acme"},  # routes to acme
+        {"host": "a.example.com", "url": "https://b/", "auth_id": "globex"},
+    ):  # takes acme's host
         with pytest.raises(ApiError) as caught:
             registry.upsert("globex", [entry])
         assert (caught.value.status, caught.value.code) == (403, "hook_access_denied")
@@ -108,7 +135,9 @@ def test_concurrent_upserts_of_one_host_all_succeed(database):
 
     def upsert(n: int) -> None:
         try:
-            registry.upsert(None, [{"host": "race.example.com", "url": f"https://hooks.example.com/{n}", "auth_id": ""}])
+            registry.upsert(
+                None, [{"host": "race.example.com", "url": f"https://hooks.example.com/{n}", "auth_id": ""}]
+            )
         except Exception as exc:  # noqa: BLE001 - collected and asserted below
             errors.append(exc)
 
@@ -121,6 +150,7 @@ def test_concurrent_upserts_of_one_host_all_succeed(database):
 
 
 # --- forwarding ----------------------------------------------------------------------------------
+
 
 def test_the_bounded_executor_refuses_work_beyond_its_bound():
     release = threading.Event()
@@ -136,14 +166,20 @@ def test_the_bounded_executor_refuses_work_beyond_its_bound():
 def test_a_call_is_forwarded_signed_with_the_hook_secret(database):
     receiver = FakeSipHookReceiver("sip-hook-secret-of-the-tests")
     with FakeServer(receiver.app) as server:
-        settings = SipSettings(room_prefix="sip-", hook_secret="sip-hook-secret-of-the-tests",
-                               hooks_allow_private=True)
+        settings = SipSettings(room_prefix="sip-", hook_secret="sip-hook-secret-of-the-tests", hooks_allow_private=True)
         registry = SipHookRegistry(settings, database)
         registry.upsert(None, [{"host": "sip.acme.example", "url": server.url + "/sip-events", "auth_id": ""}])
         forwarder = SipEventForwarder(settings, registry, TenantRooms(LiveKitSettings(), None, RoomOwnership(database)))
         try:
-            future = forwarder.handle(_event(**{"sip.h.to": "<sip:+1555@sip.acme.example>", "sip.phoneNumber": "+1444",
-                                                "sip.trunkPhoneNumber": "+1555"}))
+            future = forwarder.handle(
+                _event(
+                    **{
+                        "sip.h.to": "<sip:+1555@sip.acme.example>",
+                        "sip.phoneNumber": "+1444",
+                        "sip.trunkPhoneNumber": "+1555",
+                    }
+                )
+            )
             assert future.result(timeout=5) == 200
         finally:
             forwarder.close()

@@ -1,5 +1,6 @@
 """Inbound SIP provisioning against the fake LiveKit: the trunk and dispatch rule by name, idempotently,
 and the background provisioner's retries and status."""
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,12 @@ import pytest
 from livekit.protocol import sip as proto_sip
 
 from app.services.livekit import LiveKitClient
-from app.services.sip.provisioning import (InboundProvisioner, ProvisioningStatus, inbound_provisioning_enabled,
-                                           provision_inbound)
+from app.services.sip.provisioning import (
+    InboundProvisioner,
+    ProvisioningStatus,
+    inbound_provisioning_enabled,
+    provision_inbound,
+)
 from app.settings import LiveKitSettings, SipSettings
 from tests.fakes.livekit import TEST_API_KEY, TEST_API_SECRET
 from tests.fakes.server import unused_port_url
@@ -39,8 +44,12 @@ def test_the_trunk_and_dispatch_rule_are_created_as_upstream_names_them(client, 
     assert (rule.rule.dispatch_rule_individual.room_prefix, rule.rule.dispatch_rule_individual.pin) == ("call-", "")
     assert rule.room_config.max_participants == 3
     assert (result.trunk_id, result.dispatch_rule_id) == (trunk.sip_trunk_id, rule.sip_dispatch_rule_id)
-    assert all(call.claims["sip"]["admin"] is True and "video" not in call.claims and call.content_type == f"application/{client.encoding}"
-               for call in livekit.calls)
+    assert all(
+        call.claims["sip"]["admin"] is True
+        and "video" not in call.claims
+        and call.content_type == f"application/{client.encoding}"
+        for call in livekit.calls
+    )
 
 
 def test_provisioning_again_changes_nothing(client, livekit):
@@ -55,7 +64,9 @@ def test_changed_allowed_addresses_are_applied_to_the_existing_trunk(client, liv
     existing = livekit.sip_provisioning.add_inbound_trunk("sayna-call--trunk", ["198.51.100.1"])
     result = provision_inbound(SIP, client)
     assert result.changed == ("trunk allowed addresses updated", "dispatch rule created")
-    assert [t.sip_trunk_id for t in livekit.sip_provisioning.trunks_named("sayna-call--trunk")] == [existing.sip_trunk_id]
+    assert [t.sip_trunk_id for t in livekit.sip_provisioning.trunks_named("sayna-call--trunk")] == [
+        existing.sip_trunk_id
+    ]
     assert list(existing.allowed_addresses) == ["54.172.60.0/30", "203.0.113.7"]
 
 
@@ -74,8 +85,9 @@ def start_provisioner(tmp_path):
 
     def start(url: str) -> InboundProvisioner:
         livekit = LiveKitSettings(url=url, api_key=TEST_API_KEY, api_secret=TEST_API_SECRET, request_timeout_seconds=2)
-        provisioner = InboundProvisioner(SIP, livekit, ProvisioningStatus(tmp_path), nullcontext, first_delay=0.05,
-                                         max_delay=0.2)
+        provisioner = InboundProvisioner(
+            SIP, livekit, ProvisioningStatus(tmp_path), nullcontext, first_delay=0.05, max_delay=0.2
+        )
         thread = threading.Thread(target=provisioner.run)
         thread.start()
         running.append((provisioner, thread))
@@ -103,13 +115,17 @@ def test_the_provisioner_retries_until_livekit_answers(livekit, start_provisione
     livekit.recover("ListSIPInboundTrunk")
     assert _wait_for(provisioner.status, lambda check: check == "ok") == "ok"
     assert len(livekit.sip_provisioning.trunks_named("sayna-call--trunk")) == 1
-    assert json.loads(provisioner.status.path.read_text()) == {"state": "ok",
-                                                               "detail": "trunk created, dispatch rule created"}
+    assert json.loads(provisioner.status.path.read_text()) == {
+        "state": "ok",
+        "detail": "trunk created, dispatch rule created",
+    }
 
 
 def test_an_unreachable_livekit_is_reported(start_provisioner):
     provisioner = start_provisioner(unused_port_url())
-    assert _wait_for(provisioner.status, lambda check: "unreachable" in check).startswith("error: LiveKit is unreachable")
+    assert _wait_for(provisioner.status, lambda check: "unreachable" in check).startswith(
+        "error: LiveKit is unreachable"
+    )
 
 
 def test_the_status_before_any_provisioning(tmp_path):

@@ -1,5 +1,6 @@
 """Hook URLs stay on the public internet: the address rules, and the delivery transport that checks the
 address it actually connects to (DNS rebinding)."""
+
 from __future__ import annotations
 
 import socket
@@ -12,22 +13,45 @@ from tests.fakes.server import FakeServer
 from tests.fakes.sip_hook_receiver import FakeSipHookReceiver
 
 
-@pytest.mark.parametrize("address, kind", [
-    ("127.0.0.1", "loopback"), ("127.8.9.10", "loopback"), ("::1", "loopback"), ("::ffff:127.0.0.1", "loopback"),
-    ("10.0.0.1", "private"), ("172.16.5.4", "private"), ("192.168.1.1", "private"), ("fd00:ec2::254", "private"),
-    ("169.254.169.254", "link-local"), ("fe80::1%eth0", "link-local"),
-    ("100.100.100.200", "non-global"),  # shared address space (Alibaba Cloud's metadata service)
-    ("0.0.0.0", "private"), ("224.0.0.1", "multicast"), ("240.0.0.1", "private"),
-    ("93.184.216.34", None), ("8.8.8.8", None), ("2606:4700:4700::1111", None),
-])
+@pytest.mark.parametrize(
+    "address, kind",
+    [
+        ("127.0.0.1", "loopback"),
+        ("127.8.9.10", "loopback"),
+        ("::1", "loopback"),
+        ("::ffff:127.0.0.1", "loopback"),
+        ("10.0.0.1", "private"),
+        ("172.16.5.4", "private"),
+        ("192.168.1.1", "private"),
+        ("fd00:ec2::254", "private"),
+        ("169.254.169.254", "link-local"),
+        ("fe80::1%eth0", "link-local"),
+        ("100.100.100.200", "non-global"),  # shared address space (Alibaba Cloud's metadata service)
+        ("0.0.0.0", "private"),
+        ("224.0.0.1", "multicast"),
+        ("240.0.0.1", "private"),
+        ("93.184.216.34", None),
+        ("8.8.8.8", None),
+        ("2606:4700:4700::1111", None),
+    ],
+)
 def test_address_kinds(address, kind):
     assert non_public_kind(address) == kind
 
 
-@pytest.mark.parametrize("url", [
-    "http://localhost:3001/", "http://127.1/", "http://2130706433/", "http://0x7f000001/", "http://[::1]/",
-    "http://no-such-host.invalid/", "http:///no-host", "http://[::1/",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://localhost:3001/",
+        "http://127.1/",
+        "http://2130706433/",
+        "http://0x7f000001/",
+        "http://[::1]/",
+        "http://no-such-host.invalid/",
+        "http:///no-host",
+        "http://[::1/",
+    ],
+)
 def test_urls_inside_the_network_or_unresolvable_are_refused(url):
     with pytest.raises(NotPublic):
         check_public_url(url)

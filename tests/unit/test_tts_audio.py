@@ -12,8 +12,10 @@ def _pcm(seconds=0.5, rate=22_050) -> bytes:
     return (np.sin(2 * np.pi * 300 * t) * 6000).astype("<i2").tobytes()
 
 
-@pytest.mark.parametrize("name, expected", [("PCM", "linear16"), ("opus", "ogg"), ("ulaw", "mulaw"),
-                                            (" wav ", "wav"), ("mpeg", "mp3"), ("flac", "flac")])
+@pytest.mark.parametrize(
+    "name, expected",
+    [("PCM", "linear16"), ("opus", "ogg"), ("ulaw", "mulaw"), (" wav ", "wav"), ("mpeg", "mp3"), ("flac", "flac")],
+)
 def test_format_names_and_aliases(name, expected):
     assert audio.canonical_format(name) == expected
 
@@ -29,14 +31,17 @@ def test_rates_that_cannot_be_delivered(audio_format, rate):
         audio.check_rate(audio_format, rate)
 
 
-@pytest.mark.parametrize("audio_format, rate", [("wav", 8_000), ("wav", 48_000), ("ogg", 24_000), ("mp3", 44_100),
-                                                ("flac", 11_025), ("mulaw", 16_000)])
+@pytest.mark.parametrize(
+    "audio_format, rate",
+    [("wav", 8_000), ("wav", 48_000), ("ogg", 24_000), ("mp3", 44_100), ("flac", 11_025), ("mulaw", 16_000)],
+)
 def test_rates_that_can(audio_format, rate):
     audio.check_rate(audio_format, rate)
 
 
-@pytest.mark.parametrize("audio_format, rate", [("wav", 16_000), ("flac", 24_000), ("ogg", 48_000), ("mp3", 22_050),
-                                                ("wav", 22_050)])
+@pytest.mark.parametrize(
+    "audio_format, rate", [("wav", 16_000), ("flac", 24_000), ("ogg", 48_000), ("mp3", 22_050), ("wav", 22_050)]
+)
 def test_container_formats_decode_at_the_asked_rate_and_length(audio_format, rate):
     result = audio.from_pcm(_pcm(), 22_050, audio_format, rate)
     samples, actual_rate = soundfile.read(io.BytesIO(result.data), dtype="int16")

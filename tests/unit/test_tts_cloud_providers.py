@@ -1,5 +1,6 @@
 """Google, Azure, Cartesia and OpenAI providers against their fake servers, over real HTTP: what is sent on
 the wire, what comes back, and how credentials and failures turn into our errors."""
+
 from __future__ import annotations
 
 import io
@@ -34,8 +35,12 @@ def servers():
     def dispatch(name):
         return lambda environ, start_response: fakes[name].app(environ, start_response)
 
-    with FakeServer(dispatch("google")) as g, FakeServer(dispatch("azure")) as a, \
-            FakeServer(dispatch("cartesia")) as c, FakeServer(dispatch("openai")) as o:
+    with (
+        FakeServer(dispatch("google")) as g,
+        FakeServer(dispatch("azure")) as a,
+        FakeServer(dispatch("cartesia")) as c,
+        FakeServer(dispatch("openai")) as o,
+    ):
         yield fakes, {"google": g.url, "azure": a.url, "cartesia": c.url, "openai": o.url}
 
 
@@ -51,8 +56,13 @@ def google_fake(servers):
 def google(servers, google_fake, tmp_path):
     path = tmp_path / "service-account.json"
     path.write_text(json.dumps(google_fake.service_account_info()))
-    provider = GoogleProvider(TTSSettings(google_credentials_path=str(path), google_base_url=google_fake.url,
-                                          google_token_uri=f"{google_fake.url}/token"))
+    provider = GoogleProvider(
+        TTSSettings(
+            google_credentials_path=str(path),
+            google_base_url=google_fake.url,
+            google_token_uri=f"{google_fake.url}/token",
+        )
+    )
     yield provider
     provider.close()
 
@@ -61,8 +71,13 @@ def google(servers, google_fake, tmp_path):
 def azure(servers):
     fakes, urls = servers
     fake = fakes["azure"] = FakeAzure(api_key="az-key", region="westeurope")
-    provider = AzureProvider(TTSSettings(azure_speech_subscription_key="az-key", azure_speech_region="westeurope",
-                                         azure_speech_base_url=urls["azure"] + "/{region}"))
+    provider = AzureProvider(
+        TTSSettings(
+            azure_speech_subscription_key="az-key",
+            azure_speech_region="westeurope",
+            azure_speech_base_url=urls["azure"] + "/{region}",
+        )
+    )
     provider.fake = fake
     yield provider
     provider.close()
@@ -90,8 +105,14 @@ def openai(servers):
 
 def _request(provider, **overrides) -> SpeechRequest:
     voice, model = provider.resolve_voice(overrides.pop("voice_id", None), overrides.pop("model", None))
-    values = dict(text="Hello there, this is a test", provider=provider.slug, voice_id=voice, model=model,
-                  audio_format="linear16", sample_rate=24_000)
+    values = dict(
+        text="Hello there, this is a test",
+        provider=provider.slug,
+        voice_id=voice,
+        model=model,
+        audio_format="linear16",
+        sample_rate=24_000,
+    )
     values.update(overrides)
     return SpeechRequest(**values)
 
@@ -100,14 +121,31 @@ def _decoded(result, audio_format: str) -> tuple[np.ndarray, int]:
     if audio_format == "linear16":
         return np.frombuffer(result.data, dtype="<i2"), result.sample_rate
     if audio_format == "mulaw":
-        samples, _ = soundfile.read(io.BytesIO(result.data), dtype="int16", format="RAW", subtype="ULAW",
-                                    samplerate=result.sample_rate, channels=1)
+        samples, _ = soundfile.read(
+            io.BytesIO(result.data),
+            dtype="int16",
+            format="RAW",
+            subtype="ULAW",
+            samplerate=result.sample_rate,
+            channels=1,
+        )
         return samples, result.sample_rate
     return soundfile.read(io.BytesIO(result.data), dtype="int16")
 
 
-FORMATS = [("linear16", 24_000), ("linear16", 16_000), ("linear16", 32_000), ("wav", 24_000), ("wav", 8_000),
-           ("mp3", 24_000), ("mp3", 44_100), ("ogg", 48_000), ("ogg", 16_000), ("mulaw", 8_000), ("flac", 22_050)]
+FORMATS = [
+    ("linear16", 24_000),
+    ("linear16", 16_000),
+    ("linear16", 32_000),
+    ("wav", 24_000),
+    ("wav", 8_000),
+    ("mp3", 24_000),
+    ("mp3", 44_100),
+    ("ogg", 48_000),
+    ("ogg", 16_000),
+    ("mulaw", 8_000),
+    ("flac", 22_050),
+]
 
 
 @pytest.mark.parametrize("name", ["google", "azure", "cartesia", "openai"])
@@ -128,13 +166,17 @@ def test_every_format_and_rate_comes_back_as_asked(request, name, audio_format, 
 
 # --- google ---------------------------------------------------------------------------------------------
 
+
 def test_google_sends_upstreams_body_with_a_token_from_the_credentials_token_uri(google, google_fake):
-    google.synthesize(_request(google, voice_id="en-GB-Standard-A", speaking_rate=1.25, sample_rate=16_000,
-                               text="Hello"))
+    google.synthesize(
+        _request(google, voice_id="en-GB-Standard-A", speaking_rate=1.25, sample_rate=16_000, text="Hello")
+    )
     call = google_fake.speak_calls[-1]
     assert json.loads(call["body"]) == {
-        "input": {"text": "Hello"}, "voice": {"languageCode": "en-GB", "name": "en-GB-Standard-A"},
-        "audioConfig": {"audioEncoding": "LINEAR16", "speakingRate": 1.25, "sampleRateHertz": 16000}}
+        "input": {"text": "Hello"},
+        "voice": {"languageCode": "en-GB", "name": "en-GB-Standard-A"},
+        "audioConfig": {"audioEncoding": "LINEAR16", "speakingRate": 1.25, "sampleRateHertz": 16000},
+    }
     assert call["authorization"].startswith("Bearer ya29.")
     assert google_fake.token_requests == 1
 
@@ -184,14 +226,17 @@ def test_google_authorized_user_credentials_name_their_quota_project(servers, go
     assert google_fake.speak_calls[-1]["user_project"] == google_fake.project_id
 
 
-@pytest.mark.parametrize("credentials, message", [
-    ("/definitely/missing/request-creds.json", "Credential file not found: /definitely/missing/request-creds.json"),
-    ("../secrets/key.json", "must not contain '..'"),
-    ("{not json", "cannot be parsed"),
-    ({"type": "authorized_user", "client_id": "c", "client_secret": "s", "refresh_token": "r"}, "project_id"),
-    ({"type": "service_account", "project_id": "p"}, "missing fields"),
-    ({"type": "external_account"}, "type 'external_account' is not supported"),
-])
+@pytest.mark.parametrize(
+    "credentials, message",
+    [
+        ("/definitely/missing/request-creds.json", "Credential file not found: /definitely/missing/request-creds.json"),
+        ("../secrets/key.json", "must not contain '..'"),
+        ("{not json", "cannot be parsed"),
+        ({"type": "authorized_user", "client_id": "c", "client_secret": "s", "refresh_token": "r"}, "project_id"),
+        ({"type": "service_account", "project_id": "p"}, "missing fields"),
+        ({"type": "external_account"}, "type 'external_account' is not supported"),
+    ],
+)
 def test_google_unusable_request_credentials_are_the_callers_400(google, credentials, message):
     with pytest.raises(BadRequest) as caught:
         google.synthesize(_request(google, auth={"credentials": credentials}))
@@ -206,8 +251,9 @@ def test_google_request_credentials_never_choose_the_token_endpoint(google, goog
 
 
 def test_google_unusable_server_credentials_are_our_500(google_fake):
-    provider = GoogleProvider(TTSSettings(google_credentials_path="/definitely/missing/server-creds.json",
-                                          google_base_url=google_fake.url))
+    provider = GoogleProvider(
+        TTSSettings(google_credentials_path="/definitely/missing/server-creds.json", google_base_url=google_fake.url)
+    )
     with pytest.raises(NotConfigured, match="Credential file not found: /definitely/missing/server-creds.json"):
         provider.synthesize(_request(provider))
 
@@ -224,8 +270,9 @@ def test_google_refused_request_credentials_are_a_400_without_the_key(google, go
 
 def test_google_refused_grant_echoed_by_the_endpoint_never_reaches_our_message(google, google_fake):
     google_fake.echo_refused_grant = True
-    info = google_fake.authorized_user_info(refresh_token="1//tenant-refresh-token-xyz",
-                                            client_secret="tenant-client-secret-abc")
+    info = google_fake.authorized_user_info(
+        refresh_token="1//tenant-refresh-token-xyz", client_secret="tenant-client-secret-abc"
+    )
     with pytest.raises(BadRequest) as caught:
         google.synthesize(_request(google, auth={"credentials": info}))
     assert "Token has been expired or revoked" in caught.value.message
@@ -249,10 +296,16 @@ def test_google_rewritten_credentials_file_is_read_again(google, google_fake, tm
 def test_google_voices_map_names_languages_accents_and_genders(google):
     voices = {v["id"]: v for v in google.list_voices()}
     wavenet = voices["en-US-Wavenet-D"]
-    assert (wavenet["name"], wavenet["language"], wavenet["accent"], wavenet["gender"]) == \
-        ("Wavenet D", "English", "American", "Male")
-    assert (voices["cmn-CN-Wavenet-A"]["language"], voices["cmn-CN-Wavenet-A"]["accent"]) == \
-        ("Chinese", "Mainland China")
+    assert (wavenet["name"], wavenet["language"], wavenet["accent"], wavenet["gender"]) == (
+        "Wavenet D",
+        "English",
+        "American",
+        "Male",
+    )
+    assert (voices["cmn-CN-Wavenet-A"]["language"], voices["cmn-CN-Wavenet-A"]["accent"]) == (
+        "Chinese",
+        "Mainland China",
+    )
     assert voices["en-GB-Standard-A"]["sample"] == ""
 
 
@@ -265,9 +318,18 @@ def test_google_without_credentials_is_not_configured():
 
 # --- azure ----------------------------------------------------------------------------------------------
 
+
 def test_azure_sends_escaped_ssml_with_prosody_and_the_exact_output_format(azure):
-    azure.synthesize(_request(azure, text="Tom & Jerry's <show>", speaking_rate=1.5, voice_id="en-GB-RyanNeural",
-                              audio_format="mp3", sample_rate=24_000))
+    azure.synthesize(
+        _request(
+            azure,
+            text="Tom & Jerry's <show>",
+            speaking_rate=1.5,
+            voice_id="en-GB-RyanNeural",
+            audio_format="mp3",
+            sample_rate=24_000,
+        )
+    )
     call = azure.fake.speak_calls[-1]
     assert call["output_format"] == "audio-24khz-96kbitrate-mono-mp3" and call["region"] == "westeurope"
     assert call["user_agent"] and call["key"] == "az-key"
@@ -278,13 +340,16 @@ def test_azure_sends_escaped_ssml_with_prosody_and_the_exact_output_format(azure
     assert prosody.get("rate") == "+50%" and prosody.text == "Tom & Jerry's <show>"
 
 
-@pytest.mark.parametrize("audio_format, rate, output_format", [
-    ("linear16", 22_050, "raw-22050hz-16bit-mono-pcm"),
-    ("wav", 44_100, "riff-44100hz-16bit-mono-pcm"),
-    ("linear16", 32_000, "raw-44100hz-16bit-mono-pcm"),  # no 32 kHz at Azure: converted, never mislabelled
-    ("ogg", 24_000, "ogg-24khz-16bit-mono-opus"),
-    ("mulaw", 8_000, "raw-8khz-8bit-mono-mulaw"),
-])
+@pytest.mark.parametrize(
+    "audio_format, rate, output_format",
+    [
+        ("linear16", 22_050, "raw-22050hz-16bit-mono-pcm"),
+        ("wav", 44_100, "riff-44100hz-16bit-mono-pcm"),
+        ("linear16", 32_000, "raw-44100hz-16bit-mono-pcm"),  # no 32 kHz at Azure: converted, never mislabelled
+        ("ogg", 24_000, "ogg-24khz-16bit-mono-opus"),
+        ("mulaw", 8_000, "raw-8khz-8bit-mono-mulaw"),
+    ],
+)
 def test_azure_output_format_follows_format_and_rate(azure, audio_format, rate, output_format):
     result = azure.synthesize(_request(azure, audio_format=audio_format, sample_rate=rate))
     assert azure.fake.speak_calls[-1]["output_format"] == output_format and result.sample_rate == rate
@@ -321,14 +386,18 @@ def test_azure_server_key_refused_is_our_500(azure):
 
 # --- cartesia -------------------------------------------------------------------------------------------
 
+
 def test_cartesia_sends_the_version_and_upstreams_body(cartesia):
     cartesia.synthesize(_request(cartesia, text="Hi there", audio_format="wav", sample_rate=44_100))
     call = cartesia.fake.speak_calls[-1]
     assert call["version"] == API_VERSION and call["authorization"] == "Bearer ca-key"
     assert json.loads(call["body"]) == {
-        "model_id": "sonic-3", "transcript": "Hi there",
+        "model_id": "sonic-3",
+        "transcript": "Hi there",
         "voice": {"mode": "id", "id": "694f9389-aac1-45b6-b726-9d9369183238"},
-        "output_format": {"container": "wav", "encoding": "pcm_s16le", "sample_rate": 44100}, "language": "en"}
+        "output_format": {"container": "wav", "encoding": "pcm_s16le", "sample_rate": 44100},
+        "language": "en",
+    }
 
 
 def test_cartesia_lists_every_page_of_voices(cartesia):
@@ -347,14 +416,27 @@ def test_cartesia_error_json_is_reported(cartesia):
 
 # --- openai ---------------------------------------------------------------------------------------------
 
+
 def test_openai_sends_model_voice_format_speed_and_instructions(openai):
-    openai.synthesize(_request(openai, voice_id="nova", speaking_rate=1.2, audio_format="mp3",
-                               voice_settings={"instructions": "Speak warmly"}))
+    openai.synthesize(
+        _request(
+            openai,
+            voice_id="nova",
+            speaking_rate=1.2,
+            audio_format="mp3",
+            voice_settings={"instructions": "Speak warmly"},
+        )
+    )
     call = openai.fake.calls[-1]
     assert call["authorization"] == "Bearer sk-key-0123456789"
-    assert json.loads(call["body"]) == {"model": "gpt-4o-mini-tts", "input": "Hello there, this is a test",
-                                        "voice": "nova", "response_format": "mp3", "speed": 1.2,
-                                        "instructions": "Speak warmly"}
+    assert json.loads(call["body"]) == {
+        "model": "gpt-4o-mini-tts",
+        "input": "Hello there, this is a test",
+        "voice": "nova",
+        "response_format": "mp3",
+        "speed": 1.2,
+        "instructions": "Speak warmly",
+    }
 
 
 def test_openai_refuses_instructions_for_tts_1_before_calling(openai):

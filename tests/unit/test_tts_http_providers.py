@@ -1,4 +1,5 @@
 """Deepgram and ElevenLabs providers against the fake servers, over real HTTP."""
+
 import io
 
 import pytest
@@ -31,8 +32,9 @@ def servers():
 def deepgram(servers):
     fakes, urls = servers
     fakes["deepgram"] = FakeDeepgram(api_key="dg-key")
-    provider = DeepgramProvider(TTSSettings(deepgram_api_key="dg-key", deepgram_base_url=urls["deepgram"],
-                                            max_retries=2))
+    provider = DeepgramProvider(
+        TTSSettings(deepgram_api_key="dg-key", deepgram_base_url=urls["deepgram"], max_retries=2)
+    )
     provider.fake = fakes["deepgram"]
     yield provider
     provider.close()
@@ -50,24 +52,33 @@ def elevenlabs(servers):
 
 def _request(provider, **overrides) -> SpeechRequest:
     voice, model = provider.resolve_voice(overrides.pop("voice_id", None), overrides.pop("model", None))
-    values = dict(text="Hello there", provider=provider.slug, voice_id=voice, model=model, audio_format="linear16",
-                  sample_rate=24_000)
+    values = dict(
+        text="Hello there",
+        provider=provider.slug,
+        voice_id=voice,
+        model=model,
+        audio_format="linear16",
+        sample_rate=24_000,
+    )
     values.update(overrides)
     return SpeechRequest(**values)
 
 
-@pytest.mark.parametrize("audio_format, rate, query", [
-    ("linear16", 24_000, {"encoding": "linear16", "container": "none", "sample_rate": "24000"}),
-    ("wav", 8_000, {"encoding": "linear16", "container": "wav", "sample_rate": "8000"}),
-    ("mulaw", 8_000, {"encoding": "mulaw", "container": "none", "sample_rate": "8000"}),
-    ("flac", 22_050, {"encoding": "flac", "sample_rate": "22050"}),
-    ("mp3", 22_050, {"encoding": "mp3"}),
-    ("ogg", 48_000, {"encoding": "opus"}),
-    # not produced by Deepgram at these rates: raw PCM at the next rate up, converted by us
-    ("mp3", 44_100, {"encoding": "linear16", "container": "none", "sample_rate": "48000"}),
-    ("wav", 22_050, {"encoding": "linear16", "container": "none", "sample_rate": "24000"}),
-    ("ogg", 16_000, {"encoding": "linear16", "container": "none", "sample_rate": "16000"}),
-])
+@pytest.mark.parametrize(
+    "audio_format, rate, query",
+    [
+        ("linear16", 24_000, {"encoding": "linear16", "container": "none", "sample_rate": "24000"}),
+        ("wav", 8_000, {"encoding": "linear16", "container": "wav", "sample_rate": "8000"}),
+        ("mulaw", 8_000, {"encoding": "mulaw", "container": "none", "sample_rate": "8000"}),
+        ("flac", 22_050, {"encoding": "flac", "sample_rate": "22050"}),
+        ("mp3", 22_050, {"encoding": "mp3"}),
+        ("ogg", 48_000, {"encoding": "opus"}),
+        # not produced by Deepgram at these rates: raw PCM at the next rate up, converted by us
+        ("mp3", 44_100, {"encoding": "linear16", "container": "none", "sample_rate": "48000"}),
+        ("wav", 22_050, {"encoding": "linear16", "container": "none", "sample_rate": "24000"}),
+        ("ogg", 16_000, {"encoding": "linear16", "container": "none", "sample_rate": "16000"}),
+    ],
+)
 def test_deepgram_is_asked_explicitly_and_the_audio_matches_the_request(deepgram, audio_format, rate, query):
     result = deepgram.synthesize(_request(deepgram, audio_format=audio_format, sample_rate=rate))
     assert deepgram.fake.speak_calls[-1]["query"] == {"model": "aura-2-thalia-en", **query}
@@ -146,12 +157,21 @@ def test_deepgram_speaking_rate_bounds(deepgram):
         deepgram.check(_request(deepgram, speaking_rate=2.0))
 
 
-@pytest.mark.parametrize("audio_format, rate, output_format", [
-    ("linear16", 16_000, "pcm_16000"), ("wav", 44_100, "wav_44100"), ("mulaw", 8_000, "ulaw_8000"),
-    ("mp3", 44_100, "mp3_44100_128"), ("mp3", 22_050, "mp3_22050_32"), ("ogg", 48_000, "opus_48000_64"),
-    ("flac", 16_000, "pcm_16000"), ("mp3", 16_000, "pcm_16000"), ("mulaw", 16_000, "pcm_16000"),
-    ("wav", 12_000, "pcm_16000"),
-])
+@pytest.mark.parametrize(
+    "audio_format, rate, output_format",
+    [
+        ("linear16", 16_000, "pcm_16000"),
+        ("wav", 44_100, "wav_44100"),
+        ("mulaw", 8_000, "ulaw_8000"),
+        ("mp3", 44_100, "mp3_44100_128"),
+        ("mp3", 22_050, "mp3_22050_32"),
+        ("ogg", 48_000, "opus_48000_64"),
+        ("flac", 16_000, "pcm_16000"),
+        ("mp3", 16_000, "pcm_16000"),
+        ("mulaw", 16_000, "pcm_16000"),
+        ("wav", 12_000, "pcm_16000"),
+    ],
+)
 def test_elevenlabs_output_format(elevenlabs, audio_format, rate, output_format):
     result = elevenlabs.synthesize(_request(elevenlabs, audio_format=audio_format, sample_rate=rate))
     call = elevenlabs.fake.speak_calls[-1]
@@ -166,8 +186,11 @@ def test_elevenlabs_body_carries_model_and_settings(elevenlabs):
 
     elevenlabs.synthesize(_request(elevenlabs, speaking_rate=1.1, voice_settings={"stability": 0.3}))
     body = json.loads(elevenlabs.fake.speak_calls[-1]["body"])
-    assert body == {"text": "Hello there", "model_id": "eleven_multilingual_v2",
-                    "voice_settings": {"stability": 0.3, "speed": 1.1}}
+    assert body == {
+        "text": "Hello there",
+        "model_id": "eleven_multilingual_v2",
+        "voice_settings": {"stability": 0.3, "speed": 1.1},
+    }
 
 
 def test_elevenlabs_unknown_voice_settings_are_refused_before_sending(elevenlabs):
@@ -182,13 +205,17 @@ def test_elevenlabs_text_limit_depends_on_the_model(elevenlabs):
     elevenlabs.check(_request(elevenlabs, text="x" * 5_001))
 
 
-@pytest.mark.parametrize("voice_settings, message", [
-    (None, "voice_not_found"),
-    ({"stability": "very"}, "body.voice_settings.stability: Input should be a valid number"),
-])
+@pytest.mark.parametrize(
+    "voice_settings, message",
+    [
+        (None, "voice_not_found"),
+        ({"stability": "very"}, "body.voice_settings.stability: Input should be a valid number"),
+    ],
+)
 def test_elevenlabs_error_details_are_read_from_both_shapes(elevenlabs, voice_settings, message):
-    request = _request(elevenlabs, voice_id="nobody" if voice_settings is None else None,
-                       voice_settings=voice_settings or {})
+    request = _request(
+        elevenlabs, voice_id="nobody" if voice_settings is None else None, voice_settings=voice_settings or {}
+    )
     with pytest.raises(BadRequest) as caught:
         elevenlabs.synthesize(request)
     assert message in caught.value.message

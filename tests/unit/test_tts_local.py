@@ -10,8 +10,14 @@ from app.services.tts.request import SpeechRequest
 
 
 def _request(**overrides) -> SpeechRequest:
-    values = dict(text="Welcome to Sayna", provider="local", voice_id="en-us", model="espeak-ng",
-                  audio_format="linear16", sample_rate=SAMPLE_RATE)
+    values = dict(
+        text="Welcome to Sayna",
+        provider="local",
+        voice_id="en-us",
+        model="espeak-ng",
+        audio_format="linear16",
+        sample_rate=SAMPLE_RATE,
+    )
     values.update(overrides)
     return SpeechRequest(**values)
 
@@ -20,7 +26,7 @@ def test_the_offline_voice_speaks():
     result = LocalProvider("en-us").synthesize(_request())
     samples = np.frombuffer(result.data, "<i2").astype(float)
     assert 0.8 < samples.size / SAMPLE_RATE < 2.5
-    assert np.sqrt(np.mean(samples ** 2)) > 1_000
+    assert np.sqrt(np.mean(samples**2)) > 1_000
     assert result.duration_ms == round(samples.size * 1000 / SAMPLE_RATE)
 
 

@@ -1,6 +1,7 @@
 """Whatever a provider answers that is not the asked audio is a provider error, never served and never
 cached; every synthesis ends by one deadline. The providers here are real servers misbehaving at the
 HTTP level (tests/fakes/misbehaving.py), reached exactly as in production."""
+
 import json
 import threading
 import time
@@ -22,38 +23,56 @@ def provider():
 
 
 def _speak(client, provider_name="deepgram", **config):
-    return client.post("/speak", json={"text": "Hello there", "tts_config": {"provider": provider_name, "model": "",
-                                                                               **config}})
+    return client.post(
+        "/speak", json={"text": "Hello there", "tts_config": {"provider": provider_name, "model": "", **config}}
+    )
 
 
 def _app(make_app, provider, **env):
-    return make_app(DEEPGRAM_API_KEY="dg-key", DEEPGRAM_BASE_URL=provider.url, ELEVENLABS_API_KEY="el-key",
-                    ELEVENLABS_BASE_URL=provider.url, **env)
+    return make_app(
+        DEEPGRAM_API_KEY="dg-key",
+        DEEPGRAM_BASE_URL=provider.url,
+        ELEVENLABS_API_KEY="el-key",
+        ELEVENLABS_BASE_URL=provider.url,
+        **env,
+    )
 
 
 def _wav_announcing(extra: int) -> bytes:
     """A WAV whose header announces `extra` more bytes of audio than it carries."""
     data_at = WAV_24K.index(b"data")
-    size = int.from_bytes(WAV_24K[data_at + 4:data_at + 8], "little") + extra
-    return WAV_24K[:data_at + 4] + size.to_bytes(4, "little") + WAV_24K[data_at + 8:]
+    size = int.from_bytes(WAV_24K[data_at + 4 : data_at + 8], "little") + extra
+    return WAV_24K[: data_at + 4] + size.to_bytes(4, "little") + WAV_24K[data_at + 8 :]
 
 
 BAD_ANSWERS = {
-    "an HTML page": ("linear16", Answer(headers={"Content-Type": "text/html"},
-                                        body=b"<html><body>502 Bad Gateway (nginx)</body></html>")),
-    "a JSON error with a 200": ("linear16", Answer(headers={"Content-Type": "application/json"},
-                                                   body=b'{"err_code":"QUOTA","err_msg":"out of credits"}')),
+    "an HTML page": (
+        "linear16",
+        Answer(headers={"Content-Type": "text/html"}, body=b"<html><body>502 Bad Gateway (nginx)</body></html>"),
+    ),
+    "a JSON error with a 200": (
+        "linear16",
+        Answer(headers={"Content-Type": "application/json"}, body=b'{"err_code":"QUOTA","err_msg":"out of credits"}'),
+    ),
     "an empty body": ("wav", Answer(headers={"Content-Type": "audio/wav"}, body=b"")),
-    "a body shorter than its Content-Length": ("linear16", Answer(
-        headers={"Content-Type": "application/octet-stream"}, body=PCM_24K[:1000], content_length=len(PCM_24K))),
-    "a body shorter than its WAV header says": ("wav", Answer(headers={"Content-Type": "audio/wav"},
-                                                              body=_wav_announcing(48_000))),
+    "a body shorter than its Content-Length": (
+        "linear16",
+        Answer(headers={"Content-Type": "application/octet-stream"}, body=PCM_24K[:1000], content_length=len(PCM_24K)),
+    ),
+    "a body shorter than its WAV header says": (
+        "wav",
+        Answer(headers={"Content-Type": "audio/wav"}, body=_wav_announcing(48_000)),
+    ),
     "a wrong content type": ("mp3", Answer(headers={"Content-Type": "text/plain"}, body=MP3_22K)),
     "undecodable mp3": ("mp3", Answer(headers={"Content-Type": "audio/mpeg"}, body=b"\xff\xfb" + b"\x00" * 999)),
-    "a WAV at another rate": ("wav", Answer(headers={"Content-Type": "audio/wav"},
-                                            body=encode(tone("Hello", 16_000), 16_000, "WAV", "PCM_16"))),
-    "odd-length PCM to convert": ("ogg", Answer(headers={"Content-Type": "application/octet-stream"},
-                                                body=b"\x01" * 1001)),
+    "a WAV at another rate": (
+        "wav",
+        Answer(headers={"Content-Type": "audio/wav"}, body=encode(tone("Hello", 16_000), 16_000, "WAV", "PCM_16")),
+    ),
+    "odd-length PCM to convert": (
+        "ogg",
+        Answer(headers={"Content-Type": "application/octet-stream"}, body=b"\x01" * 1001),
+    ),
 }
 
 
@@ -68,8 +87,10 @@ def test_a_bad_answer_is_a_provider_error_never_served_nor_cached(make_app, prov
         assert response.status_code == 500, response.get_data(as_text=True)
         assert response.json["code"] == "provider_error" and "deepgram" in response.json["error"]
         assert len(provider.requests) == attempt
-    provider.answer = Answer(headers={"Content-Type": "audio/mpeg" if audio_format == "mp3" else "audio/wav"},
-                             body=MP3_22K if audio_format == "mp3" else WAV_24K)
+    provider.answer = Answer(
+        headers={"Content-Type": "audio/mpeg" if audio_format == "mp3" else "audio/wav"},
+        body=MP3_22K if audio_format == "mp3" else WAV_24K,
+    )
     if audio_format in ("wav", "mp3"):  # once the provider recovers, the request is synthesized afresh
         recovered = _speak(client, audio_format=audio_format, sample_rate=rate)
         assert recovered.status_code == 200 and recovered.headers["x-cache"] == "MISS"
@@ -99,8 +120,9 @@ def _timed_speak(client, **config) -> tuple[object, float]:
 
 
 def test_a_provider_trickling_forever_is_cut_off_at_the_deadline(make_app, provider):
-    provider.answer = Answer(headers={"Content-Type": "application/octet-stream"}, body=b"\0" * 4,
-                             trickle_seconds=0.2, trickle_forever=True)
+    provider.answer = Answer(
+        headers={"Content-Type": "application/octet-stream"}, body=b"\0" * 4, trickle_seconds=0.2, trickle_forever=True
+    )
     response, seconds = _timed_speak(_app(make_app, provider, TTS_REQUEST_TIMEOUT_SECONDS="1").test_client())
     assert response.status_code == 500 and response.json["code"] == "provider_timeout"
     assert "deepgram" in response.json["error"]
@@ -108,10 +130,12 @@ def test_a_provider_trickling_forever_is_cut_off_at_the_deadline(make_app, provi
 
 
 def test_the_deadline_covers_every_attempt(make_app, provider):
-    provider.answer = Answer(status="503 Service Unavailable", headers={"Retry-After": "2"}, body=b"busy",
-                             trickle_seconds=0.2)
-    response, seconds = _timed_speak(_app(make_app, provider, TTS_REQUEST_TIMEOUT_SECONDS="1.5",
-                                          TTS_MAX_RETRIES="5").test_client())
+    provider.answer = Answer(
+        status="503 Service Unavailable", headers={"Retry-After": "2"}, body=b"busy", trickle_seconds=0.2
+    )
+    response, seconds = _timed_speak(
+        _app(make_app, provider, TTS_REQUEST_TIMEOUT_SECONDS="1.5", TTS_MAX_RETRIES="5").test_client()
+    )
     assert response.status_code == 500 and response.json["code"] == "provider_timeout"
     assert seconds < 3.5
 

@@ -1,4 +1,5 @@
 """SpeechService and cache keys with the offline provider, without HTTP."""
+
 import dataclasses
 
 import pytest
@@ -26,15 +27,27 @@ def speech(database_url, tmp_path):
 
 def test_defaults_are_applied(speech):
     _, request = speech.resolve(SpeechOrder(text="Hello"))
-    assert (request.provider, request.voice_id, request.model, request.audio_format, request.sample_rate,
-            request.speaking_rate) == ("local", "en-us", "espeak-ng", "linear16", 24_000, 1.0)
+    assert (
+        request.provider,
+        request.voice_id,
+        request.model,
+        request.audio_format,
+        request.sample_rate,
+        request.speaking_rate,
+    ) == ("local", "en-us", "espeak-ng", "linear16", 24_000, 1.0)
     _, request = speech.resolve(SpeechOrder(text="Hello", audio_format="ulaw"))
     assert (request.audio_format, request.sample_rate) == ("mulaw", 8_000)
 
 
 def test_pronunciations_rewrite_the_text_in_order_before_the_key(speech):
-    order = SpeechOrder(text="Call the API at Sayna", pronunciations=(
-        Pronunciation("API", "A P I"), Pronunciation("Sayna", "Say nah"), Pronunciation("A P I", "ay pee eye")))
+    order = SpeechOrder(
+        text="Call the API at Sayna",
+        pronunciations=(
+            Pronunciation("API", "A P I"),
+            Pronunciation("Sayna", "Say nah"),
+            Pronunciation("A P I", "ay pee eye"),
+        ),
+    )
     _, request = speech.resolve(order)
     assert request.text == "Call the ay pee eye at Say nah"
     result = speech.speak(order)
@@ -48,30 +61,51 @@ def test_the_second_identical_order_is_a_hit(speech):
     assert first.audio == second.audio and first.cache_key == second.cache_key
 
 
-@pytest.mark.parametrize("order, code", [
-    (SpeechOrder(text="  "), "empty_text"),
-    (SpeechOrder(text="Hi", provider="acme"), "unsupported_provider"),
-    (SpeechOrder(text="Hi", audio_format="aac"), "unsupported_audio_format"),
-    (SpeechOrder(text="Hi", audio_format="ogg", sample_rate=44_100), "unsupported_audio_format"),
-    (SpeechOrder(text="x" * 5_001), "text_too_long"),
-    (SpeechOrder(text="Hi", speaking_rate=3.0), "unsupported_speaking_rate"),
-    (SpeechOrder(text="Hi", provider="deepgram", speaking_rate=0.5, auth={"api_key": "k"}), "unsupported_speaking_rate"),
-])
+@pytest.mark.parametrize(
+    "order, code",
+    [
+        (SpeechOrder(text="  "), "empty_text"),
+        (SpeechOrder(text="Hi", provider="acme"), "unsupported_provider"),
+        (SpeechOrder(text="Hi", audio_format="aac"), "unsupported_audio_format"),
+        (SpeechOrder(text="Hi", audio_format="ogg", sample_rate=44_100), "unsupported_audio_format"),
+        (SpeechOrder(text="x" * 5_001), "text_too_long"),
+        (SpeechOrder(text="Hi", speaking_rate=3.0), "unsupported_speaking_rate"),
+        (
+            SpeechOrder(text="Hi", provider="deepgram", speaking_rate=0.5, auth={"api_key": "k"}),
+            "unsupported_speaking_rate",
+        ),
+    ],
+)
 def test_bad_orders(speech, order, code):
     with pytest.raises(BadRequest) as caught:
         speech.speak(order)
     assert caught.value.code == code
 
 
-BASE = SpeechRequest(text="Hello", provider="deepgram", voice_id="aura-2-thalia-en", model="aura-2-thalia-en",
-                     audio_format="wav", sample_rate=24_000)
+BASE = SpeechRequest(
+    text="Hello",
+    provider="deepgram",
+    voice_id="aura-2-thalia-en",
+    model="aura-2-thalia-en",
+    audio_format="wav",
+    sample_rate=24_000,
+)
 
 
-@pytest.mark.parametrize("change", [
-    {"text": "Hello!"}, {"provider": "elevenlabs"}, {"voice_id": "aura-2-zeus-en"}, {"model": "aura-2-zeus-en"},
-    {"audio_format": "mp3"}, {"sample_rate": 16_000}, {"speaking_rate": 1.1}, {"voice_settings": {"stability": 0.5}},
-    {"auth": {"api_key": "tenant-own-key"}},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"text": "Hello!"},
+        {"provider": "elevenlabs"},
+        {"voice_id": "aura-2-zeus-en"},
+        {"model": "aura-2-zeus-en"},
+        {"audio_format": "mp3"},
+        {"sample_rate": 16_000},
+        {"speaking_rate": 1.1},
+        {"voice_settings": {"stability": 0.5}},
+        {"auth": {"api_key": "tenant-own-key"}},
+    ],
+)
 def test_every_field_that_changes_the_audio_changes_the_key(change):
     assert synthesis_key(dataclasses.replace(BASE, **change)) != synthesis_key(BASE)
 

@@ -1,4 +1,5 @@
 """VoiceCatalog over the real providers, the HTTP ones against the fake servers."""
+
 import threading
 
 import pytest
@@ -24,8 +25,17 @@ class Clock:
 def fakes():
     deepgram, elevenlabs = FakeDeepgram(api_key="dg"), FakeElevenLabs(api_key="el")
     with FakeServer(deepgram.app) as dg, FakeServer(elevenlabs.app) as el:
-        yield deepgram, elevenlabs, TTSSettings(deepgram_api_key="dg", deepgram_base_url=dg.url,
-                                                elevenlabs_api_key="el", elevenlabs_base_url=el.url, max_retries=0)
+        yield (
+            deepgram,
+            elevenlabs,
+            TTSSettings(
+                deepgram_api_key="dg",
+                deepgram_base_url=dg.url,
+                elevenlabs_api_key="el",
+                elevenlabs_base_url=el.url,
+                max_retries=0,
+            ),
+        )
 
 
 @pytest.fixture

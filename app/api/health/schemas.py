@@ -7,5 +7,6 @@ class HealthSchema(Schema):
 
 class ReadinessSchema(Schema):
     status = fields.String(required=True, metadata={"example": "ok"})
-    checks = fields.Dict(keys=fields.String(), values=fields.String(),
-                         metadata={"example": {"database": "ok", "cache": "ok"}})
+    checks = fields.Dict(
+        keys=fields.String(), values=fields.String(), metadata={"example": {"database": "ok", "cache": "ok"}}
+    )

@@ -22,17 +22,16 @@ blp = Blueprint("livekit", __name__, description="LiveKit participant tokens and
 @blp.arguments(TokenRequestSchema)
 @blp.response(200, TokenResponseSchema)
 @blp.alt_response(400, schema=ErrorSchema, description="A field is missing or empty")
-@blp.alt_response(403, schema=ErrorSchema,
-                  description="The room belongs to another tenant (`room_access_denied`)")
-@blp.alt_response(500, schema=ErrorSchema,
-                  description="LiveKit not configured (`livekit_not_configured`) or failing")
+@blp.alt_response(403, schema=ErrorSchema, description="The room belongs to another tenant (`room_access_denied`)")
+@blp.alt_response(500, schema=ErrorSchema, description="LiveKit not configured (`livekit_not_configured`) or failing")
 def issue_token(body):
     """Mint a participant token for a room.
 
     With a tenant, the room is created (or an unowned one claimed) with `metadata.auth_id` = the tenant
     before the token is minted."""
-    return services().livekit.rooms.issue_token(current_tenant(), body["room_name"], body["participant_name"],
-                                                 body["participant_identity"])
+    return services().livekit.rooms.issue_token(
+        current_tenant(), body["room_name"], body["participant_name"], body["participant_identity"]
+    )
 
 
 @blp.route("/livekit/rooms", methods=["GET"])
@@ -59,35 +58,39 @@ def room_details(room_name):
 @blp.arguments(ParticipantRequestSchema)
 @blp.response(200, RemovedParticipantSchema)
 @blp.alt_response(400, schema=ErrorSchema, description="A field is missing or empty")
-@blp.alt_response(404, schema=ErrorSchema, description="Room not accessible or participant absent "
-                                                        "(`participant_not_found`)")
-@blp.alt_response(500, schema=ErrorSchema,
-                  description="LiveKit not configured or removal failed (`removal_failed`)")
+@blp.alt_response(
+    404, schema=ErrorSchema, description="Room not accessible or participant absent (`participant_not_found`)"
+)
+@blp.alt_response(500, schema=ErrorSchema, description="LiveKit not configured or removal failed (`removal_failed`)")
 def remove_participant(body):
     """Disconnect a participant (their token stays valid until it expires)."""
-    return services().livekit.rooms.remove_participant(current_tenant(), body["room_name"],
-                                                        body["participant_identity"])
+    return services().livekit.rooms.remove_participant(
+        current_tenant(), body["room_name"], body["participant_identity"]
+    )
 
 
 @blp.route("/livekit/participant/mute", methods=["POST"])
 @blp.arguments(MuteRequestSchema)
 @blp.response(200, MuteResponseSchema)
 @blp.alt_response(400, schema=ErrorSchema, description="A field is missing or empty")
-@blp.alt_response(404, schema=ErrorSchema, description="Room not accessible, or participant or track absent "
-                                                        "(`participant_not_found`)")
+@blp.alt_response(
+    404, schema=ErrorSchema, description="Room not accessible, or participant or track absent (`participant_not_found`)"
+)
 @blp.alt_response(500, schema=ErrorSchema, description="LiveKit not configured or mute failed (`mute_failed`)")
 def mute_track(body):
     """Mute or unmute a participant's published track."""
-    return services().livekit.rooms.mute_track(current_tenant(), body["room_name"], body["participant_identity"],
-                                                body["track_sid"], body["muted"])
+    return services().livekit.rooms.mute_track(
+        current_tenant(), body["room_name"], body["participant_identity"], body["track_sid"], body["muted"]
+    )
 
 
 @blp.route("/livekit/webhook", methods=["POST"])
 @blp.doc(security=[])
 @blp.response(200, WebhookReceivedSchema)
 @blp.alt_response(400, schema=ErrorSchema, description="Signed body is not a LiveKit event")
-@blp.alt_response(401, schema=ErrorSchema, description="Unsigned, wrongly signed or altered "
-                                                        "(`invalid_webhook_signature`)")
+@blp.alt_response(
+    401, schema=ErrorSchema, description="Unsigned, wrongly signed or altered (`invalid_webhook_signature`)"
+)
 @blp.alt_response(503, schema=ErrorSchema, description="LiveKit credentials not configured")
 @public
 def livekit_webhook():

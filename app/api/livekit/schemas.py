@@ -39,13 +39,20 @@ class EnumName(fields.String):
 
 class ParticipantSchema(Schema):
     """Shapes LiveKit's ParticipantInfo."""
+
     sid = fields.String(required=True)
     identity = fields.String(required=True)
     name = fields.String(required=True)
-    state = EnumName({0: "JOINING", 1: "JOINED", 2: "ACTIVE", 3: "DISCONNECTED"}, required=True,
-                     metadata={"example": "ACTIVE", "description": "JOINING, JOINED, ACTIVE, DISCONNECTED or UNKNOWN"})
-    kind = EnumName({0: "STANDARD", 1: "INGRESS", 2: "EGRESS", 3: "SIP", 4: "AGENT"}, required=True,
-                    metadata={"example": "STANDARD", "description": "STANDARD, INGRESS, EGRESS, SIP, AGENT or UNKNOWN"})
+    state = EnumName(
+        {0: "JOINING", 1: "JOINED", 2: "ACTIVE", 3: "DISCONNECTED"},
+        required=True,
+        metadata={"example": "ACTIVE", "description": "JOINING, JOINED, ACTIVE, DISCONNECTED or UNKNOWN"},
+    )
+    kind = EnumName(
+        {0: "STANDARD", 1: "INGRESS", 2: "EGRESS", 3: "SIP", 4: "AGENT"},
+        required=True,
+        metadata={"example": "STANDARD", "description": "STANDARD, INGRESS, EGRESS, SIP, AGENT or UNKNOWN"},
+    )
     joined_at = fields.Integer(required=True, metadata={"description": "Unix seconds"})
     metadata = fields.String(required=True)
     attributes = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
@@ -54,6 +61,7 @@ class ParticipantSchema(Schema):
 
 class RoomDetailsSchema(Schema):
     """Shapes RoomDetails: LiveKit's Room and its participants."""
+
     sid = fields.String(required=True, attribute="room.sid")
     name = fields.String(required=True, attribute="room.name")
     num_participants = fields.Integer(required=True, attribute="room.num_participants")

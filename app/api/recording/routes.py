@@ -13,6 +13,7 @@ class StreamIdConverter(BaseConverter):
     """Everything after `/recording/`, empty, slashes and line breaks included: werkzeug decodes `%2F`
     into "/" and `%0A` into a newline before routing, and such ids must reach the validator (400)
     rather than fall into the router's 404."""
+
     regex = "(?s:.*)"
     part_isolating = False
 
@@ -30,30 +31,43 @@ _AUDIO_HEADERS = {
 
 
 _STREAM_ID_PARAMETER = {
-    "in": "path", "name": "stream_id", "required": True,
+    "in": "path",
+    "name": "stream_id",
+    "required": True,
     "description": "The session's stream id: at most 256 bytes, without '/', '\\', '..', '%' or control characters",
     "schema": {"type": "string", "example": "550e8400-e29b-41d4-a716-446655440000"},
 }
 
 
-@blp.route("/recording/<stream_id:stream_id>", methods=["GET", "HEAD"], merge_slashes=False,
-           parameters=[_STREAM_ID_PARAMETER])
+@blp.route(
+    "/recording/<stream_id:stream_id>", methods=["GET", "HEAD"], merge_slashes=False, parameters=[_STREAM_ID_PARAMETER]
+)
 @blp.doc(
     responses={
-        "200": {"description": "The recording, streamed", "headers": _AUDIO_HEADERS,
-                "content": {"audio/ogg": {"schema": {"type": "string", "format": "binary"}}}},
-        "206": {"description": "One byte range of the recording (`Range: bytes=a-b`), with `Content-Range`",
-                "headers": {**_AUDIO_HEADERS, "Content-Range": {"schema": {"type": "string"}}},
-                "content": {"audio/ogg": {"schema": {"type": "string", "format": "binary"}}}},
+        "200": {
+            "description": "The recording, streamed",
+            "headers": _AUDIO_HEADERS,
+            "content": {"audio/ogg": {"schema": {"type": "string", "format": "binary"}}},
+        },
+        "206": {
+            "description": "One byte range of the recording (`Range: bytes=a-b`), with `Content-Range`",
+            "headers": {**_AUDIO_HEADERS, "Content-Range": {"schema": {"type": "string"}}},
+            "content": {"audio/ogg": {"schema": {"type": "string", "format": "binary"}}},
+        },
         "304": {"description": "The caller's copy is current (`If-None-Match` or `If-Modified-Since`)"},
     },
 )
 @blp.alt_response(400, schema=ErrorSchema, description="Invalid stream_id (`invalid_stream_id`)")
-@blp.alt_response(404, schema=ErrorSchema, description="No such recording, or it belongs to another tenant "
-                                                         "(`recording_not_found`)")
+@blp.alt_response(
+    404, schema=ErrorSchema, description="No such recording, or it belongs to another tenant (`recording_not_found`)"
+)
 @blp.alt_response(416, schema=ErrorSchema, description="The range lies outside the recording (`range_not_satisfiable`)")
-@blp.alt_response(503, schema=ErrorSchema, description="Recording storage not configured (`storage_not_configured`) "
-                                                         "or unreachable or refusing (`storage_unavailable`)")
+@blp.alt_response(
+    503,
+    schema=ErrorSchema,
+    description="Recording storage not configured (`storage_not_configured`) "
+    "or unreachable or refusing (`storage_unavailable`)",
+)
 def download_recording(stream_id: str):
     """Download a session recording (Ogg audio) by stream id.
 

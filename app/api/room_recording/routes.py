@@ -17,14 +17,23 @@ def _recorder():
 @blp.response(200, RoomRecordingSchema)
 @blp.alt_response(400, schema=ErrorSchema, description="Invalid stream_id (`invalid_stream_id`)")
 @blp.alt_response(404, schema=ErrorSchema, description=_ROOM_NOT_FOUND)
-@blp.alt_response(409, schema=ErrorSchema, description="The room is already being recorded "
-                                                        "(`recording_in_progress`), or the stream_id is taken "
-                                                        "(`recording_exists`)")
-@blp.alt_response(500, schema=ErrorSchema, description="LiveKit not configured, or the egress failed to start "
-                                                        "(`recording_failed`)")
-@blp.alt_response(503, schema=ErrorSchema, description="No recording storage (`storage_not_configured`), a local "
-                                                        "directory LiveKit cannot upload to "
-                                                        "(`recording_storage_unsupported`), or storage unavailable")
+@blp.alt_response(
+    409,
+    schema=ErrorSchema,
+    description="The room is already being recorded "
+    "(`recording_in_progress`), or the stream_id is taken "
+    "(`recording_exists`)",
+)
+@blp.alt_response(
+    500, schema=ErrorSchema, description="LiveKit not configured, or the egress failed to start (`recording_failed`)"
+)
+@blp.alt_response(
+    503,
+    schema=ErrorSchema,
+    description="No recording storage (`storage_not_configured`), a local "
+    "directory LiveKit cannot upload to "
+    "(`recording_storage_unsupported`), or storage unavailable",
+)
 def start_recording(body, room_name):
     """Start recording the room.
 
@@ -46,8 +55,9 @@ def recording_status(room_name):
 
 @blp.route("/livekit/rooms/<path:room_name>/recording", methods=["DELETE"])
 @blp.response(200, RoomRecordingSchema)
-@blp.alt_response(404, schema=ErrorSchema, description=f"{_ROOM_NOT_FOUND}, or nothing being recorded "
-                                                        "(`recording_not_found`)")
+@blp.alt_response(
+    404, schema=ErrorSchema, description=f"{_ROOM_NOT_FOUND}, or nothing being recorded (`recording_not_found`)"
+)
 @blp.alt_response(500, schema=ErrorSchema, description="LiveKit not configured or failing")
 def stop_recording(room_name):
     """Stop recording the room.

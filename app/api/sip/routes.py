@@ -22,32 +22,43 @@ def _sip():
 @blp.route("/sip/call", methods=["POST"])
 @blp.arguments(SipCallRequestSchema)
 @blp.response(200, SipCallResponseSchema)
-@blp.alt_response(400, schema=ErrorSchema, description="A field is empty or a phone number is invalid "
-                                                        "(`invalid_phone_number`)")
+@blp.alt_response(
+    400, schema=ErrorSchema, description="A field is empty or a phone number is invalid (`invalid_phone_number`)"
+)
 @blp.alt_response(404, schema=ErrorSchema, description="The room belongs to another tenant (`room_access_denied`)")
-@blp.alt_response(500, schema=ErrorSchema, description="`livekit_not_configured`, `outbound_address_not_configured` "
-                                                        "or `call_failed`")
+@blp.alt_response(
+    500, schema=ErrorSchema, description="`livekit_not_configured`, `outbound_address_not_configured` or `call_failed`"
+)
 def sip_call(body):
     """Dial a phone number into a LiveKit room. With a tenant, a missing room is created as the caller's."""
     sip = body.get("sip") or {}
     overrides = SipOverrides(sip.get("outbound_address"), sip.get("auth_username"), sip.get("auth_password"))
-    return _sip().calls.call(current_tenant(), body["room_name"], body["participant_name"],
-                             body["participant_identity"], body["from_phone_number"], body["to_phone_number"],
-                             overrides)
+    return _sip().calls.call(
+        current_tenant(),
+        body["room_name"],
+        body["participant_name"],
+        body["participant_identity"],
+        body["from_phone_number"],
+        body["to_phone_number"],
+        overrides,
+    )
 
 
 @blp.route("/sip/transfer", methods=["POST"])
 @blp.arguments(SipTransferRequestSchema)
 @blp.response(200, SipTransferResponseSchema)
-@blp.alt_response(400, schema=ErrorSchema, description="A field is empty or the number is invalid "
-                                                        "(`invalid_phone_number`)")
-@blp.alt_response(404, schema=ErrorSchema, description="Room not accessible (`room_access_denied`) or no such SIP "
-                                                        "participant (`participant_not_found`)")
+@blp.alt_response(
+    400, schema=ErrorSchema, description="A field is empty or the number is invalid (`invalid_phone_number`)"
+)
+@blp.alt_response(
+    404,
+    schema=ErrorSchema,
+    description="Room not accessible (`room_access_denied`) or no such SIP participant (`participant_not_found`)",
+)
 @blp.alt_response(500, schema=ErrorSchema, description="`livekit_not_configured` or `transfer_failed`")
 def sip_transfer(body):
     """Transfer a SIP participant's call elsewhere (SIP REFER)."""
-    return _sip().calls.transfer(current_tenant(), body["room_name"], body["participant_identity"],
-                                 body["transfer_to"])
+    return _sip().calls.transfer(current_tenant(), body["room_name"], body["participant_identity"], body["transfer_to"])
 
 
 @blp.route("/sip/hooks", methods=["GET"])
@@ -62,8 +73,11 @@ def list_hooks():
 @blp.arguments(SipHooksRequestSchema)
 @blp.response(200, SipHooksResponseSchema)
 @blp.alt_response(400, schema=ErrorSchema, description="Empty field, duplicate host or non-http(s) URL")
-@blp.alt_response(403, schema=ErrorSchema, description="`auth_id` is not the caller's tenant, or the host is "
-                                                        "routed by another tenant (`hook_access_denied`)")
+@blp.alt_response(
+    403,
+    schema=ErrorSchema,
+    description="`auth_id` is not the caller's tenant, or the host is routed by another tenant (`hook_access_denied`)",
+)
 @blp.alt_response(405, schema=ErrorSchema, description="A host from SIP_HOOKS_JSON (`config_hook_read_only`)")
 @blp.alt_response(500, schema=ErrorSchema, description="The hook store failed")
 def set_hooks(body):

@@ -14,11 +14,16 @@ class SipCallRequestSchema(RequestSchema):
     participant_name = fields.String(required=True, validate=not_blank, metadata={"example": "John Doe"})
     participant_identity = fields.String(required=True, validate=not_blank, metadata={"example": "caller-456"})
     from_phone_number = fields.String(required=True, metadata={"example": "+15105550123"})
-    to_phone_number = fields.String(required=True, metadata={
-        "example": "+15551234567",
-        "description": "International (+1234567890), national (07123456789) or an extension (1234)"})
-    sip = fields.Nested(SipOverridesSchema,
-                        metadata={"description": "Per-call overrides of the SIP_OUTBOUND_* settings"})
+    to_phone_number = fields.String(
+        required=True,
+        metadata={
+            "example": "+15551234567",
+            "description": "International (+1234567890), national (07123456789) or an extension (1234)",
+        },
+    )
+    sip = fields.Nested(
+        SipOverridesSchema, metadata={"description": "Per-call overrides of the SIP_OUTBOUND_* settings"}
+    )
 
 
 class SipCallResponseSchema(Schema):
@@ -36,8 +41,10 @@ class SipTransferRequestSchema(RequestSchema):
 
 
 class SipTransferResponseSchema(Schema):
-    status = fields.String(required=True, metadata={"example": "completed",
-                                                    "description": "completed, or initiated while LiveKit still rings"})
+    status = fields.String(
+        required=True,
+        metadata={"example": "completed", "description": "completed, or initiated while LiveKit still rings"},
+    )
     room_name = fields.String(required=True)
     participant_identity = fields.String(required=True)
     transfer_to = fields.String(required=True, metadata={"example": "tel:+15551234567"})

@@ -2,6 +2,7 @@
 
 Both are pure functions of the header's text, memoized: clients send the same few Accept values, and
 parsing one cost a noticeable share of a cache hit."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -31,8 +32,13 @@ def _preferred_form(accept_header: str) -> str | None:
     best_form, best_quality = None, 0.0
     for value, quality in parse_accept_header(accept_header, MIMEAccept):
         value = value.lower()
-        form = JSON if value == "application/json" else \
-            AUDIO if value.startswith("audio/") or value == "application/octet-stream" else None
+        form = (
+            JSON
+            if value == "application/json"
+            else AUDIO
+            if value.startswith("audio/") or value == "application/octet-stream"
+            else None
+        )
         if form and quality > best_quality:
             best_form, best_quality = form, quality
     return best_form

@@ -6,6 +6,7 @@ greetings), so a body that was already validated, under the same Content-Type an
 prepared request: the outcome depends only on those bytes and the settings, which never change while
 the process runs. Only successful preparations are kept; errors are always computed afresh.
 """
+
 from __future__ import annotations
 
 import threading
@@ -29,7 +30,7 @@ class PreparedRequests:
         self._lock = threading.Lock()
 
     @classmethod
-    def of_app(cls) -> "PreparedRequests":
+    def of_app(cls) -> PreparedRequests:
         return current_app.extensions.setdefault("prepared_speech", cls())
 
     @staticmethod
@@ -42,6 +43,7 @@ class PreparedRequests:
     @classmethod
     def reuse(cls, respond: Callable[[PreparedSpeech, bool], object]):
         """Decorator (outside the argument parsing): answer a known body with `respond(prepared, nested)`."""
+
         def decorator(view):
             @wraps(view)
             def wrapper(*args, **kwargs):
@@ -49,7 +51,9 @@ class PreparedRequests:
                 if known is not None:
                     return respond(*known)
                 return view(*args, **kwargs)
+
             return wrapper
+
         return decorator
 
     def known(self) -> tuple[PreparedSpeech, bool] | None:

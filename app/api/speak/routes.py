@@ -14,9 +14,11 @@ from app.services.tts.speech import PreparedSpeech
 blp = Blueprint("speak", __name__, description="One-shot text-to-speech")
 
 _ERRORS = {
-    "400": {"description": "Empty text, unknown provider, unsupported format, rate or speaking rate, text over "
-                           "the provider's limit, malformed JSON, request credentials (`tts_config.auth`) that do "
-                           "not fit the provider or that it refused, or a request the provider rejected"},
+    "400": {
+        "description": "Empty text, unknown provider, unsupported format, rate or speaking rate, text over "
+        "the provider's limit, malformed JSON, request credentials (`tts_config.auth`) that do "
+        "not fit the provider or that it refused, or a request the provider rejected"
+    },
     "401": {"description": "Missing or wrong token (AUTH_REQUIRED=true)"},
     "500": {"description": "Provider failure or missing provider credentials; the message names the provider"},
 }
@@ -24,16 +26,23 @@ _BINARY = {"schema": {"type": "string", "format": "binary"}}
 # Declared one by one, wav first: Swagger UI sends the chosen type as `Accept` and plays audio/* answers.
 _AUDIO_TYPES = ("audio/wav", "audio/mpeg", "audio/ogg", "audio/flac", "audio/basic", "audio/pcm")
 _EXAMPLE = {"text": "Welcome to Sayna", "provider": "local", "voice_id": "gmw/en-US"}  # Accept picks the format
-_SUCCESS_DOC = {"200": {
-    "description": "The audio: raw bytes for `Accept: audio/*` or `application/octet-stream` (and for the nested "
-                   "form without a preference), JSON with base64 audio for `Accept: application/json` (and for "
-                   "the flat form without a preference). Without `audio_format`, a specific audio type in "
-                   "`Accept` chooses it.",
-    "content": {**{media_type: _BINARY for media_type in _AUDIO_TYPES}, "application/octet-stream": _BINARY,
-                "application/json": {"schema": SPEAK_JSON_RESPONSE}},
-    "headers": {name: {"schema": {"type": "string"}}
-                for name in ("x-audio-format", "x-sample-rate", "x-voice-id", "x-provider", "x-cache")},
-}}
+_SUCCESS_DOC = {
+    "200": {
+        "description": "The audio: raw bytes for `Accept: audio/*` or `application/octet-stream` (and for the nested "
+        "form without a preference), JSON with base64 audio for `Accept: application/json` (and for "
+        "the flat form without a preference). Without `audio_format`, a specific audio type in "
+        "`Accept` chooses it.",
+        "content": {
+            **{media_type: _BINARY for media_type in _AUDIO_TYPES},
+            "application/octet-stream": _BINARY,
+            "application/json": {"schema": SPEAK_JSON_RESPONSE},
+        },
+        "headers": {
+            name: {"schema": {"type": "string"}}
+            for name in ("x-audio-format", "x-sample-rate", "x-voice-id", "x-provider", "x-cache")
+        },
+    }
+}
 
 
 # One instance for every request: building a schema (and its nested ones) per request cost more than
@@ -67,9 +76,14 @@ def speak(body: SpeakBody):
 
 def _metadata(result: SpeechResult) -> dict:
     return {
-        "provider": result.request.provider, "voice_id": result.request.voice_id, "model": result.request.model,
-        "audio_format": result.audio.audio_format, "sample_rate": result.audio.sample_rate,
-        "duration_ms": result.audio.duration_ms, "bytes": len(result.audio.data), "cached": result.cached,
+        "provider": result.request.provider,
+        "voice_id": result.request.voice_id,
+        "model": result.request.model,
+        "audio_format": result.audio.audio_format,
+        "sample_rate": result.audio.sample_rate,
+        "duration_ms": result.audio.duration_ms,
+        "bytes": len(result.audio.data),
+        "cached": result.cached,
         "cache_key": result.cache_key,
     }
 

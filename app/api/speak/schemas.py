@@ -1,4 +1,5 @@
 """The two request forms of POST /speak and the JSON response form."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,42 +18,63 @@ class PronunciationSchema(RequestSchema):
 
 
 class TTSConfigSchema(RequestSchema):
-    provider = fields.String(metadata={"description": "local, deepgram, elevenlabs, google, azure (or "
-                                                      "microsoft-azure), cartesia or openai (default: "
-                                                      "TTS_DEFAULT_PROVIDER)", "example": "local"})
+    provider = fields.String(
+        metadata={
+            "description": "local, deepgram, elevenlabs, google, azure (or "
+            "microsoft-azure), cartesia or openai (default: "
+            "TTS_DEFAULT_PROVIDER)",
+            "example": "local",
+        }
+    )
     model = fields.String(metadata={"description": "Provider model; may be empty", "example": ""})
     voice_id = fields.String(metadata={"description": "A voice id from GET /voices", "example": "gmw/en-US"})
-    speaking_rate = fields.Float(validate=validate.Range(min=0.25, max=4.0),
-                                 metadata={"description": "1.0 is normal speed", "example": 1.0})
+    speaking_rate = fields.Float(
+        validate=validate.Range(min=0.25, max=4.0), metadata={"description": "1.0 is normal speed", "example": 1.0}
+    )
     audio_format = fields.String(metadata={"description": _FORMAT, "example": "wav"})
     sample_rate = fields.Integer(strict=True, metadata={"description": "8000 to 48000", "example": 24000})
-    connection_timeout = fields.Float(validate=validate.Range(min=0, min_inclusive=False),
-                                      metadata={"description": "Seconds to connect to the provider"})
-    request_timeout = fields.Float(validate=validate.Range(min=0, min_inclusive=False),
-                                   metadata={"description": "Seconds to wait for the provider's answer"})
-    pronunciations = fields.List(fields.Nested(PronunciationSchema), load_default=list,
-                                 metadata={"description": "Words rewritten, in order, before synthesis"})
+    connection_timeout = fields.Float(
+        validate=validate.Range(min=0, min_inclusive=False),
+        metadata={"description": "Seconds to connect to the provider"},
+    )
+    request_timeout = fields.Float(
+        validate=validate.Range(min=0, min_inclusive=False),
+        metadata={"description": "Seconds to wait for the provider's answer"},
+    )
+    pronunciations = fields.List(
+        fields.Nested(PronunciationSchema),
+        load_default=list,
+        metadata={"description": "Words rewritten, in order, before synthesis"},
+    )
     # Checked against the provider's own rules by the speech service (the keys depend on the provider).
-    auth = fields.Dict(keys=fields.String(), metadata={
-        "description": "This request's provider credentials instead of the server's: `{api_key}` (deepgram, "
-                       "elevenlabs, cartesia, openai), `{credentials}` (google: a file path, JSON text or a JSON "
-                       "object), `{api_key, region}` (azure). `{}` or null: the server's own",
-        "example": {"api_key": "..."}})
-    voice_settings = fields.Dict(keys=fields.String(),
-                                 metadata={"description": "Provider-specific voice settings"})
+    auth = fields.Dict(
+        keys=fields.String(),
+        metadata={
+            "description": "This request's provider credentials instead of the server's: `{api_key}` (deepgram, "
+            "elevenlabs, cartesia, openai), `{credentials}` (google: a file path, JSON text or a JSON "
+            "object), `{api_key, region}` (azure). `{}` or null: the server's own",
+            "example": {"api_key": "..."},
+        },
+    )
+    voice_settings = fields.Dict(keys=fields.String(), metadata={"description": "Provider-specific voice settings"})
 
 
 class SpeakRequestSchema(RequestSchema):
     """The flat form (REST guide) or the nested `tts_config` form (official SDKs); the nested one wins
     where both give a field."""
+
     # blank text is refused by the speech service, with upstream's message
     text = fields.String(required=True, metadata={"example": "Welcome to Sayna"})
     provider = fields.String(metadata={"example": "local"})
     voice_id = fields.String(metadata={"example": "gmw/en-US"})
     model = fields.String()
-    voice_settings = fields.Dict(keys=fields.String(), metadata={
-        "description": "Provider-specific overrides: elevenlabs stability, similarity_boost, style, "
-                       "use_speaker_boost, speed; local pitch (0-100)"})
+    voice_settings = fields.Dict(
+        keys=fields.String(),
+        metadata={
+            "description": "Provider-specific overrides: elevenlabs stability, similarity_boost, style, "
+            "use_speaker_boost, speed; local pitch (0-100)"
+        },
+    )
     audio_format = fields.String(metadata={"description": _FORMAT})
     sample_rate = fields.Integer(strict=True)
     speaking_rate = fields.Float(validate=validate.Range(min=0.25, max=4.0))
@@ -71,13 +93,20 @@ class SpeakRequestSchema(RequestSchema):
         auth = config.get("auth") or {}
         order = SpeechOrder(
             text=body["text"],
-            provider=pick("provider"), voice_id=pick("voice_id"), model=pick("model"),
-            audio_format=pick("audio_format"), sample_rate=pick("sample_rate"),
-            speaking_rate=pick("speaking_rate"), voice_settings=pick("voice_settings"),
-            pronunciations=tuple(Pronunciation(p["word"], p["pronunciation"])
-                                 for p in (config.get("pronunciations") or body.get("pronunciations") or [])),
+            provider=pick("provider"),
+            voice_id=pick("voice_id"),
+            model=pick("model"),
+            audio_format=pick("audio_format"),
+            sample_rate=pick("sample_rate"),
+            speaking_rate=pick("speaking_rate"),
+            voice_settings=pick("voice_settings"),
+            pronunciations=tuple(
+                Pronunciation(p["word"], p["pronunciation"])
+                for p in (config.get("pronunciations") or body.get("pronunciations") or [])
+            ),
             auth=auth,
-            connect_timeout=config.get("connection_timeout"), request_timeout=config.get("request_timeout"),
+            connect_timeout=config.get("connection_timeout"),
+            request_timeout=config.get("request_timeout"),
         )
         return SpeakBody(order, nested=body.get("tts_config") is not None)
 
@@ -86,6 +115,7 @@ class SpeakRequestSchema(RequestSchema):
 class SpeakBody:
     """A /speak body as loaded: the order it places, and whether it came in the SDKs' nested form (which
     answers audio bytes by default)."""
+
     order: SpeechOrder
     nested: bool
 
@@ -94,17 +124,20 @@ class SpeakBody:
 SPEAK_JSON_RESPONSE = {
     "type": "object",
     "properties": {
-        "metadata": {"type": "object", "properties": {
-            "provider": {"type": "string", "example": "local"},
-            "voice_id": {"type": "string", "example": "en-us"},
-            "model": {"type": "string", "example": "espeak-ng"},
-            "audio_format": {"type": "string", "example": "wav"},
-            "sample_rate": {"type": "integer", "example": 24000},
-            "duration_ms": {"type": "integer", "example": 1234},
-            "bytes": {"type": "integer", "example": 59262},
-            "cached": {"type": "boolean", "example": False},
-            "cache_key": {"type": "string", "description": "sha256 of the text and every audio-changing field"},
-        }},
+        "metadata": {
+            "type": "object",
+            "properties": {
+                "provider": {"type": "string", "example": "local"},
+                "voice_id": {"type": "string", "example": "en-us"},
+                "model": {"type": "string", "example": "espeak-ng"},
+                "audio_format": {"type": "string", "example": "wav"},
+                "sample_rate": {"type": "integer", "example": 24000},
+                "duration_ms": {"type": "integer", "example": 1234},
+                "bytes": {"type": "integer", "example": 59262},
+                "cached": {"type": "boolean", "example": False},
+                "cache_key": {"type": "string", "description": "sha256 of the text and every audio-changing field"},
+            },
+        },
         "audio": {"type": "string", "format": "byte", "description": "The audio, base64"},
     },
 }

@@ -6,14 +6,20 @@ blp = Blueprint("voices", __name__, description="Voice catalog aggregated from T
 
 
 @blp.route("/voices")
-@blp.doc(responses={
-    "200": {"description": "Voices grouped by provider: `local` always, `deepgram` and `elevenlabs` when "
-                           "their keys are set",
-            "content": {"application/json": {"schema": CATALOG}}},
-    "401": {"description": "Missing or wrong token (AUTH_REQUIRED=true)"},
-    "500": {"description": "A configured provider failed and has no recent catalog to fall back on; the "
-                           "message names it"},
-})
+@blp.doc(
+    responses={
+        "200": {
+            "description": "Voices grouped by provider: `local` always, `deepgram` and `elevenlabs` when "
+            "their keys are set",
+            "content": {"application/json": {"schema": CATALOG}},
+        },
+        "401": {"description": "Missing or wrong token (AUTH_REQUIRED=true)"},
+        "500": {
+            "description": "A configured provider failed and has no recent catalog to fall back on; the "
+            "message names it"
+        },
+    }
+)
 def voices():
     """The voices of every configured provider, queried in parallel and cached for a short time."""
     return services().voices.all()

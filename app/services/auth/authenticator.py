@@ -12,8 +12,12 @@ def extract_token(authorization: str | None, api_key: str | None) -> str:
     """The caller's token: `Authorization: Bearer <token>`, else `?api_key=`. Raises 401 errors
     with upstream's codes (`missing_auth_header`, `invalid_auth_header`)."""
     if authorization is not None:
-        if authorization.startswith("Bearer ") and authorization[7:] and authorization.isascii() \
-                and authorization.isprintable():
+        if (
+            authorization.startswith("Bearer ")
+            and authorization[7:]
+            and authorization.isascii()
+            and authorization.isprintable()
+        ):
             return authorization[7:]
         if api_key and api_key.strip():
             return api_key

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 @dataclass(frozen=True)
 class AuthContext:
     """Who is calling. `auth_id` is None when auth is off or the auth service named no one."""
+
     auth_id: str | None = None
 
     @property
@@ -19,6 +20,7 @@ class AuthContext:
 @dataclass(frozen=True)
 class RequestInfo:
     """What the delegated auth service is told about the request being authorised."""
+
     method: str
     path: str
     headers: dict[str, str] = field(default_factory=dict)

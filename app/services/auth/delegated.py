@@ -1,5 +1,6 @@
 """Delegated authentication: we sign a short-lived JWT describing the request and POST it to the
 customer's auth service, which answers allow (200 {"id": tenant}), deny (401/4xx) or fails."""
+
 from __future__ import annotations
 
 import json
@@ -73,8 +74,9 @@ class DelegatedAuthClient:
     def authorize(self, token: str, request: RequestInfo) -> AuthContext:
         signed = self.sign(token, request)
         try:
-            response = self._http.post(self.url, data=signed, timeout=self.timeout,
-                                       headers={"Content-Type": "application/jwt"})
+            response = self._http.post(
+                self.url, data=signed, timeout=self.timeout, headers={"Content-Type": "application/jwt"}
+            )
         except requests.RequestException as exc:
             raise AuthServiceUnavailable(f"Auth service unavailable: {type(exc).__name__}") from None
         if response.status_code == 200:

@@ -8,8 +8,7 @@ class MissingToken(Unauthorized):
 
 class MalformedAuthHeader(Unauthorized):
     code = "invalid_auth_header"
-    message = ("Invalid Authorization header format (expected 'Bearer {token}') "
-               "and missing api_key query parameter")
+    message = "Invalid Authorization header format (expected 'Bearer {token}') and missing api_key query parameter"
 
 
 class InvalidCredentials(Unauthorized):

@@ -1,5 +1,6 @@
 """The private key that signs delegated-auth requests, loaded once when the auth service is built (at
 start-up: an unreadable key stops the server with a line naming AUTH_SIGNING_KEY_PATH)."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """The SQL-indexed on-disk synthesis cache."""
+
 from __future__ import annotations
 
 from app.services.cache.keys import synthesis_key

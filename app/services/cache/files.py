@@ -1,4 +1,5 @@
 """Audio files of the synthesis cache: sharded directories, atomic writes."""
+
 from __future__ import annotations
 
 import os
@@ -69,8 +70,9 @@ class AudioFiles:
         """Temp files left by a crash in the middle of a write."""
         if not self.root.is_dir():
             return 0
-        return remove_older_than(self.root.glob(f"[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]/.*{TEMP_SUFFIX}"),
-                                 older_than_seconds)
+        return remove_older_than(
+            self.root.glob(f"[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]/.*{TEMP_SUFFIX}"), older_than_seconds
+        )
 
 
 def remove_older_than(paths, older_than_seconds: float) -> int:
@@ -84,6 +86,7 @@ def remove_older_than(paths, older_than_seconds: float) -> int:
         except FileNotFoundError:
             pass
     return removed
+
 
 def _signature(stat: os.stat_result) -> FileSignature:
     return stat.st_ino, stat.st_mtime_ns, stat.st_size

@@ -1,5 +1,6 @@
 """Single flight: one synthesis per key at a time, across the threads of a process and across processes
 (gunicorn workers) sharing the cache directory."""
+
 from __future__ import annotations
 
 import fcntl

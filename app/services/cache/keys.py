@@ -1,4 +1,5 @@
 """The cache key of a synthesis: a stable hash of everything that changes the audio."""
+
 from __future__ import annotations
 
 import hashlib

@@ -15,6 +15,7 @@
   file read and a checksum. A file replaced, rewritten or removed by anyone changes or loses its
   signature, and the entry is verified again from the index and the disk.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -23,12 +24,12 @@ import logging
 import threading
 import time
 import weakref
-from typing import Any, cast
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -51,15 +52,27 @@ _CAP_CHECK_SECONDS = 1.0
 _STALE_FILE_SECONDS = 3600
 _ORPHAN_GRACE_SECONDS = 60  # a file is written just before its index row: do not race a writer
 _TABLE = cast(Table, CacheEntry.__table__)
-_ROW_QUERY = select(_TABLE.c.key, _TABLE.c.provider, _TABLE.c.audio_format, _TABLE.c.sample_rate, _TABLE.c.size_bytes,
-                    _TABLE.c.duration_ms, _TABLE.c.checksum, _TABLE.c.expires_at).where(_TABLE.c.key == bindparam("key"))
-_RECORD_HITS = _TABLE.update().where(_TABLE.c.key == bindparam("k")).values(
-    hits=_TABLE.c.hits + bindparam("n"), last_used_at=bindparam("t"))
+_ROW_QUERY = select(
+    _TABLE.c.key,
+    _TABLE.c.provider,
+    _TABLE.c.audio_format,
+    _TABLE.c.sample_rate,
+    _TABLE.c.size_bytes,
+    _TABLE.c.duration_ms,
+    _TABLE.c.checksum,
+    _TABLE.c.expires_at,
+).where(_TABLE.c.key == bindparam("key"))
+_RECORD_HITS = (
+    _TABLE.update()
+    .where(_TABLE.c.key == bindparam("k"))
+    .values(hits=_TABLE.c.hits + bindparam("n"), last_used_at=bindparam("t"))
+)
 
 
 @dataclass(frozen=True)
 class EntryLabel:
     """What the index records about an entry besides its audio."""
+
     provider: str
     voice_id: str
     model: str
@@ -80,6 +93,7 @@ class _Row:
 @dataclass(frozen=True)
 class _Hot:
     """An entry this process verified: its row, and its bytes with the signature of their file."""
+
     row: _Row
     data: bytes | None
     signature: FileSignature | None
@@ -226,17 +240,32 @@ class SynthesisCache:
         """Best effort: a cache that cannot write must not fail the request that produced the audio."""
         if not audio.data:
             return
-        row = _Row(key, label.provider, audio.audio_format, audio.sample_rate, len(audio.data), audio.duration_ms,
-                   hashlib.sha256(audio.data).hexdigest(),
-                   now + self.settings.ttl_seconds if self.settings.ttl_seconds else None)
+        row = _Row(
+            key,
+            label.provider,
+            audio.audio_format,
+            audio.sample_rate,
+            len(audio.data),
+            audio.duration_ms,
+            hashlib.sha256(audio.data).hexdigest(),
+            now + self.settings.ttl_seconds if self.settings.ttl_seconds else None,
+        )
         try:
             path = self.files.write(key, FILE_EXTENSIONS[audio.audio_format], audio.data)
             stat = path.stat()
             entry = CacheEntry(
-                key=key, provider=label.provider, voice_id=label.voice_id[:255], model=label.model[:255],
-                audio_format=row.audio_format, sample_rate=row.sample_rate, size_bytes=row.size_bytes,
-                duration_ms=row.duration_ms, checksum=row.checksum, created_at=_datetime(now),
-                last_used_at=_datetime(now), hits=0,
+                key=key,
+                provider=label.provider,
+                voice_id=label.voice_id[:255],
+                model=label.model[:255],
+                audio_format=row.audio_format,
+                sample_rate=row.sample_rate,
+                size_bytes=row.size_bytes,
+                duration_ms=row.duration_ms,
+                checksum=row.checksum,
+                created_at=_datetime(now),
+                last_used_at=_datetime(now),
+                hits=0,
                 expires_at=_datetime(row.expires_at) if row.expires_at is not None else None,
             )
             try:
@@ -297,11 +326,12 @@ class SynthesisCache:
         # deadlocked and lost a fifth of the counts under load).
         try:
             with self.database.session() as session:
-                session.connection().execute(_RECORD_HITS, [
-                    {"k": key, "n": count, "t": _datetime(used)} for key, (count, used) in sorted(pending.items())])
+                session.connection().execute(
+                    _RECORD_HITS,
+                    [{"k": key, "n": count, "t": _datetime(used)} for key, (count, used) in sorted(pending.items())],
+                )
         except SQLAlchemyError:
-            log.warning("could not record %d cache hits; keeping them for the next flush", len(pending),
-                        exc_info=True)
+            log.warning("could not record %d cache hits; keeping them for the next flush", len(pending), exc_info=True)
             with self._touch_lock:
                 for key, (count, used) in pending.items():
                     newer_count, newer_used = self._touches.get(key, (0, 0.0))
@@ -335,8 +365,11 @@ class SynthesisCache:
             if total <= cap:
                 return 0, 0
             victims, freed = [], 0
-            rows = session.execute(select(CacheEntry.key, CacheEntry.audio_format, CacheEntry.size_bytes)
-                                   .order_by(CacheEntry.last_used_at, CacheEntry.created_at))
+            rows = session.execute(
+                select(CacheEntry.key, CacheEntry.audio_format, CacheEntry.size_bytes).order_by(
+                    CacheEntry.last_used_at, CacheEntry.created_at
+                )
+            )
             for key, audio_format, size in rows:
                 if total - freed <= cap:
                     break
@@ -355,7 +388,7 @@ class SynthesisCache:
         self._memo_pop(*keys)
         with self.database.session() as session:
             for start in range(0, len(keys), 500):
-                session.execute(delete(CacheEntry).where(CacheEntry.key.in_(keys[start:start + 500])))
+                session.execute(delete(CacheEntry).where(CacheEntry.key.in_(keys[start : start + 500])))
         for key, audio_format in entries:
             self.files.delete(key, FILE_EXTENSIONS.get(audio_format, audio_format))
 
@@ -382,8 +415,11 @@ class SynthesisCache:
             rows = session.execute(select(CacheEntry.key, CacheEntry.audio_format, CacheEntry.expires_at)).all()
         expired = [(k, f) for k, f, expires in rows if expires is not None and _timestamp(expires) <= now]
         expired_keys = {k for k, _ in expired}
-        missing = [(k, f) for k, f, _ in rows
-                   if k not in expired_keys and not self.files.path(k, FILE_EXTENSIONS.get(f, f)).is_file()]
+        missing = [
+            (k, f)
+            for k, f, _ in rows
+            if k not in expired_keys and not self.files.path(k, FILE_EXTENSIONS.get(f, f)).is_file()
+        ]
         self._drop(expired + missing)
         indexed = {k for k, _, _ in rows}
         orphans = 0
@@ -393,8 +429,11 @@ class SynthesisCache:
                 orphans += 1
         evicted, freed = self.enforce_cap()
         return {
-            "expired": len(expired), "missing_files": len(missing), "orphan_files": orphans,
-            "evicted": evicted, "evicted_bytes": freed,
+            "expired": len(expired),
+            "missing_files": len(missing),
+            "orphan_files": orphans,
+            "evicted": evicted,
+            "evicted_bytes": freed,
             "temp_files": self.files.remove_stale_temp_files(_STALE_FILE_SECONDS),
             "lock_files": self.flight.remove_stale_lock_files(_STALE_FILE_SECONDS),
         }
@@ -403,7 +442,8 @@ class SynthesisCache:
         """(entries, bytes) in the index: one cheap query, for metrics."""
         with self.database.session() as session:
             entries, size = session.execute(
-                select(func.count(), func.coalesce(func.sum(CacheEntry.size_bytes), 0))).one()
+                select(func.count(), func.coalesce(func.sum(CacheEntry.size_bytes), 0))
+            ).one()
         return int(entries), int(size)
 
     def stats(self) -> dict:
@@ -411,13 +451,21 @@ class SynthesisCache:
         now = _datetime(self.clock())
         with self.database.session() as session:
             per_provider = session.execute(
-                select(CacheEntry.provider, func.count(), func.coalesce(func.sum(CacheEntry.size_bytes), 0),
-                       func.coalesce(func.sum(CacheEntry.hits), 0))
-                .group_by(CacheEntry.provider).order_by(CacheEntry.provider)).all()
-            expired = session.execute(select(func.count()).select_from(CacheEntry)
-                                      .where(CacheEntry.expires_at <= now)).scalar_one()
-            oldest, newest = session.execute(select(func.min(CacheEntry.created_at),
-                                                    func.max(CacheEntry.created_at))).one()
+                select(
+                    CacheEntry.provider,
+                    func.count(),
+                    func.coalesce(func.sum(CacheEntry.size_bytes), 0),
+                    func.coalesce(func.sum(CacheEntry.hits), 0),
+                )
+                .group_by(CacheEntry.provider)
+                .order_by(CacheEntry.provider)
+            ).all()
+            expired = session.execute(
+                select(func.count()).select_from(CacheEntry).where(CacheEntry.expires_at <= now)
+            ).scalar_one()
+            oldest, newest = session.execute(
+                select(func.min(CacheEntry.created_at), func.max(CacheEntry.created_at))
+            ).one()
         return {
             "enabled": self.enabled,
             "path": str(self.settings.path),
@@ -429,8 +477,10 @@ class SynthesisCache:
             "ttl_seconds": self.settings.ttl_seconds,
             "oldest": _iso(oldest),
             "newest": _iso(newest),
-            "providers": {provider: {"entries": count, "bytes": int(size), "hits": int(hits)}
-                          for provider, count, size, hits in per_provider},
+            "providers": {
+                provider: {"entries": count, "bytes": int(size), "hits": int(hits)}
+                for provider, count, size, hits in per_provider
+            },
         }
 
     def close(self) -> None:
@@ -442,19 +492,26 @@ class SynthesisCache:
 
 
 def _row(entry: Any) -> _Row:  # a CacheEntry, or a Core row with the same columns
-    return _Row(entry.key, entry.provider, entry.audio_format, entry.sample_rate, entry.size_bytes,
-                entry.duration_ms, entry.checksum,
-                _timestamp(entry.expires_at) if entry.expires_at is not None else None)
+    return _Row(
+        entry.key,
+        entry.provider,
+        entry.audio_format,
+        entry.sample_rate,
+        entry.size_bytes,
+        entry.duration_ms,
+        entry.checksum,
+        _timestamp(entry.expires_at) if entry.expires_at is not None else None,
+    )
 
 
 def _datetime(timestamp: float) -> datetime:
-    return datetime.fromtimestamp(timestamp, timezone.utc)
+    return datetime.fromtimestamp(timestamp, UTC)
 
 
 def _timestamp(value: datetime) -> float:
     # SQLite hands back naive datetimes; every value we write is UTC.
-    return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).timestamp()
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
 
 
 def _iso(value: datetime | None) -> str | None:
-    return None if value is None else (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).isoformat()
+    return None if value is None else (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()

@@ -1,4 +1,5 @@
 """LiveKit: a synchronous server-API client, tenant-owned rooms and webhook verification (Flask-free)."""
+
 from __future__ import annotations
 
 from app.db import Database
@@ -9,8 +10,15 @@ from app.services.livekit.rooms import TenantRooms
 from app.services.livekit.webhook import WebhookVerifier
 from app.settings import LiveKitSettings
 
-__all__ = ["LiveKit", "LiveKitClient", "LiveKitError", "LiveKitNotConfigured", "LiveKitUnreachable",
-           "TenantRooms", "WebhookVerifier"]
+__all__ = [
+    "LiveKit",
+    "LiveKitClient",
+    "LiveKitError",
+    "LiveKitNotConfigured",
+    "LiveKitUnreachable",
+    "TenantRooms",
+    "WebhookVerifier",
+]
 
 
 class LiveKit:
@@ -19,9 +27,13 @@ class LiveKit:
 
     def __init__(self, settings: LiveKitSettings, database: Database):
         self.settings = settings
-        self.client = (LiveKitClient(settings.http_url, settings.api_key, settings.api_secret,
-                                     timeout=settings.request_timeout_seconds)
-                       if settings.api_key and settings.api_secret else None)
+        self.client = (
+            LiveKitClient(
+                settings.http_url, settings.api_key, settings.api_secret, timeout=settings.request_timeout_seconds
+            )
+            if settings.api_key and settings.api_secret
+            else None
+        )
         self.rooms = TenantRooms(settings, self.client, RoomOwnership(database))
         self.webhooks = WebhookVerifier(settings)
 

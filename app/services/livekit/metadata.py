@@ -1,6 +1,7 @@
 """Room ownership lives in the LiveKit room's metadata: a JSON object whose `auth_id` names the tenant.
 
 Other keys belong to whoever else writes metadata and are always kept."""
+
 from __future__ import annotations
 
 import json

@@ -7,9 +7,10 @@ the winner. The metadata `auth_id` is still written afterwards, for compatibilit
 
 A row lives as long as its LiveKit room: when LiveKit reports the room finished (webhook `room_finished`),
 the name is released and any tenant may claim it again, as with upstream's metadata."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import cast
 
 from sqlalchemy import CursorResult, delete, select, update
@@ -34,8 +35,9 @@ class RoomOwnership:
         for _ in range(3):  # the winner's row may be released between our insert and our read
             try:
                 with self.database.session() as session:
-                    session.add(RoomOwner(room_name=room_name, auth_id=tenant, room_sid=room_sid,
-                                          claimed_at=datetime.now(timezone.utc)))
+                    session.add(
+                        RoomOwner(room_name=room_name, auth_id=tenant, room_sid=room_sid, claimed_at=datetime.now(UTC))
+                    )
                 return tenant, room_sid
             except IntegrityError:
                 pass  # someone else holds the name: read who
@@ -53,8 +55,9 @@ class RoomOwnership:
     def _recorded(self, room_name: str) -> tuple[str, str] | None:
         try:
             with self.database.session() as session:
-                row = session.execute(select(RoomOwner.auth_id, RoomOwner.room_sid)
-                                      .where(RoomOwner.room_name == room_name)).first()
+                row = session.execute(
+                    select(RoomOwner.auth_id, RoomOwner.room_sid).where(RoomOwner.room_name == room_name)
+                ).first()
         except SQLAlchemyError:
             raise OwnershipStoreFailed() from None
         return (row.auth_id, row.room_sid) if row is not None else None
@@ -64,9 +67,11 @@ class RoomOwnership:
         `room_finished` does not release a newer one)."""
         try:
             with self.database.session() as session:
-                session.execute(update(RoomOwner)
-                                .where(RoomOwner.room_name == room_name, RoomOwner.auth_id == tenant)
-                                .values(room_sid=room_sid))
+                session.execute(
+                    update(RoomOwner)
+                    .where(RoomOwner.room_name == room_name, RoomOwner.auth_id == tenant)
+                    .values(room_sid=room_sid)
+                )
         except SQLAlchemyError:
             raise OwnershipStoreFailed() from None
 
@@ -74,8 +79,9 @@ class RoomOwnership:
         """Forget the owner of a finished room instance; True when a row was removed."""
         try:
             with self.database.session() as session:
-                result = session.execute(delete(RoomOwner).where(
-                    RoomOwner.room_name == room_name, RoomOwner.room_sid.in_([room_sid, ""])))
+                result = session.execute(
+                    delete(RoomOwner).where(RoomOwner.room_name == room_name, RoomOwner.room_sid.in_([room_sid, ""]))
+                )
                 return bool(cast(CursorResult, result).rowcount)  # a DELETE's result is a CursorResult
         except SQLAlchemyError:
             raise OwnershipStoreFailed() from None

@@ -6,6 +6,7 @@ same key `{RECORDING_PREFIX}/{stream_id}/audio.ogg`, same upload target), for RE
 The recording belongs to the tenant that started it: its `auth_id` travels with an S3 upload as the
 object's user metadata, which downloads already read; LiveKit's GCS upload cannot carry metadata, so
 the GCS store keeps the owner beside the object (see RecordingStore.reserve)."""
+
 from __future__ import annotations
 
 import uuid
@@ -18,15 +19,22 @@ from app.errors import ApiError, BadRequest, NotFound, ServiceUnavailable, Upstr
 from app.services.livekit.errors import LiveKitError, LiveKitUnreachable
 from app.services.livekit.rooms import TenantRooms
 from app.services.recordings import (
-    Recordings, StorageNotConfigured, StreamIdTaken, object_key, validate_stream_id,
+    Recordings,
+    StorageNotConfigured,
+    StreamIdTaken,
+    object_key,
+    validate_stream_id,
 )
 from app.services.recordings.store import RECORDING_FILE_NAME
 from app.settings import RecordingSettings
 
 _STATUSES = {
-    proto_egress.EGRESS_STARTING: "starting", proto_egress.EGRESS_ACTIVE: "active",
-    proto_egress.EGRESS_ENDING: "ending", proto_egress.EGRESS_COMPLETE: "complete",
-    proto_egress.EGRESS_FAILED: "failed", proto_egress.EGRESS_ABORTED: "aborted",
+    proto_egress.EGRESS_STARTING: "starting",
+    proto_egress.EGRESS_ACTIVE: "active",
+    proto_egress.EGRESS_ENDING: "ending",
+    proto_egress.EGRESS_COMPLETE: "complete",
+    proto_egress.EGRESS_FAILED: "failed",
+    proto_egress.EGRESS_ABORTED: "aborted",
     proto_egress.EGRESS_LIMIT_REACHED: "limit_reached",
 }
 _IN_PROGRESS = {proto_egress.EGRESS_STARTING, proto_egress.EGRESS_ACTIVE}
@@ -67,7 +75,8 @@ class RoomRecorder:
         self._require_unused(stream_id)
         self.recordings.reserve(stream_id, tenant)
         request = proto_egress.RoomCompositeEgressRequest(
-            room_name=room_name, audio_only=True, file_outputs=[self._file_output(stream_id, tenant)])
+            room_name=room_name, audio_only=True, file_outputs=[self._file_output(stream_id, tenant)]
+        )
         try:
             info = self.rooms.client.start_room_composite_egress(request)
         except LiveKitError as exc:
@@ -105,8 +114,10 @@ class RoomRecorder:
             raise StorageNotConfigured()
         if self.settings.backend not in ("s3", "gcs"):
             # LiveKit's egress uploads to object stores; it cannot write into this server's directory.
-            raise ServiceUnavailable("Starting recordings needs an object store: set RECORDING_BACKEND to s3 or gcs",
-                                     code="recording_storage_unsupported")
+            raise ServiceUnavailable(
+                "Starting recordings needs an object store: set RECORDING_BACKEND to s3 or gcs",
+                code="recording_storage_unsupported",
+            )
 
     def _require_room(self, tenant: str | None, room_name: str) -> None:
         if not room_name.strip():
@@ -123,13 +134,19 @@ class RoomRecorder:
         try:
             egresses = self.rooms.client.list_egress(room_name, active=in_progress)
         except LiveKitError as exc:
-            raise UpstreamError(f"Failed to read the room's recordings: {exc.message}", code="recording_failed") from None
-        ours = [(info, stream_id) for info in egresses if (stream_id := self._stream_id_of(info)) is not None
-                and (not in_progress or info.status in _IN_PROGRESS)]
+            raise UpstreamError(
+                f"Failed to read the room's recordings: {exc.message}", code="recording_failed"
+            ) from None
+        ours = [
+            (info, stream_id)
+            for info in egresses
+            if (stream_id := self._stream_id_of(info)) is not None and (not in_progress or info.status in _IN_PROGRESS)
+        ]
         if not ours:
             return None
-        info, stream_id = max(ours, key=lambda pair: (pair[0].status in _IN_PROGRESS, pair[0].started_at,
-                                                      pair[0].updated_at))
+        info, stream_id = max(
+            ours, key=lambda pair: (pair[0].status in _IN_PROGRESS, pair[0].started_at, pair[0].updated_at)
+        )
         return self._recording(info, stream_id)
 
     def _stream_id_of(self, info: proto_egress.EgressInfo) -> str | None:
@@ -141,25 +158,35 @@ class RoomRecorder:
         lead, tail = f"{self.settings.prefix}/" if self.settings.prefix else "", f"/{RECORDING_FILE_NAME}"
         for output in outputs:
             path = output.filepath
-            stream_id = path[len(lead):-len(tail)] if path.startswith(lead) and path.endswith(tail) else ""
+            stream_id = path[len(lead) : -len(tail)] if path.startswith(lead) and path.endswith(tail) else ""
             if stream_id and "/" not in stream_id:
                 return stream_id
         return None
 
     def _file_output(self, stream_id: str, tenant: str | None) -> proto_egress.EncodedFileOutput:
         settings = self.settings
-        output = proto_egress.EncodedFileOutput(file_type=proto_egress.EncodedFileType.OGG,
-                                                filepath=object_key(settings.prefix, stream_id), disable_manifest=False)
+        output = proto_egress.EncodedFileOutput(
+            file_type=proto_egress.EncodedFileType.OGG,
+            filepath=object_key(settings.prefix, stream_id),
+            disable_manifest=False,
+        )
         if settings.backend == "s3":
-            output.s3.CopyFrom(proto_egress.S3Upload(
-                access_key=settings.s3_access_key, secret=settings.s3_secret_key, region=settings.s3_region,
-                endpoint=settings.s3_endpoint or "", bucket=settings.s3_bucket,
-                # path-style whenever our downloads use it, so both sides address the bucket alike
-                force_path_style=settings.s3_force_path_style or bool(settings.s3_endpoint),
-                metadata={"auth_id": tenant} if tenant else {}))
+            output.s3.CopyFrom(
+                proto_egress.S3Upload(
+                    access_key=settings.s3_access_key,
+                    secret=settings.s3_secret_key,
+                    region=settings.s3_region,
+                    endpoint=settings.s3_endpoint or "",
+                    bucket=settings.s3_bucket,
+                    # path-style whenever our downloads use it, so both sides address the bucket alike
+                    force_path_style=settings.s3_force_path_style or bool(settings.s3_endpoint),
+                    metadata={"auth_id": tenant} if tenant else {},
+                )
+            )
         else:
-            output.gcp.CopyFrom(proto_egress.GCPUpload(credentials=settings.gcs_credentials_json,
-                                                       bucket=settings.gcs_bucket))
+            output.gcp.CopyFrom(
+                proto_egress.GCPUpload(credentials=settings.gcs_credentials_json, bucket=settings.gcs_bucket)
+            )
         return output
 
     @staticmethod
@@ -176,5 +203,7 @@ class RoomRecorder:
 
 
 def _room_not_found(tenant: str | None, room_name: str) -> NotFound:
-    return NotFound(f"Room '{room_name}' not found or not accessible" if tenant is not None
-                    else f"Room '{room_name}' not found", code="room_not_found")
+    return NotFound(
+        f"Room '{room_name}' not found or not accessible" if tenant is not None else f"Room '{room_name}' not found",
+        code="room_not_found",
+    )

@@ -4,6 +4,7 @@ A room belongs to the tenant named by its metadata `auth_id` (see `metadata`). W
 operation sees only that tenant's rooms; another tenant's room answers exactly like a missing one
 (masked 404), except for tokens, where the conflict is a 403 as upstream. Without a tenant (auth off)
 nothing is isolated and nothing is written."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -105,27 +106,31 @@ class TenantRooms:
     def visible_to(tenant: str | None, room: models.Room | None) -> bool:
         return room is not None and (tenant is None or owner_of(room.metadata) == tenant)
 
-    def require_access(self, tenant: str | None, room_name: str, denied: Exception, *,
-                       failure_code: str = "livekit_error") -> None:
+    def require_access(
+        self, tenant: str | None, room_name: str, denied: Exception, *, failure_code: str = "livekit_error"
+    ) -> None:
         """Raise `denied` unless the tenant owns the room (no check without a tenant)."""
         if tenant is not None and not self.visible_to(tenant, self.find_room(room_name, failure_code=failure_code)):
             raise denied
 
     # --- endpoints -----------------------------------------------------------------------------
 
-    def issue_token(self, tenant: str | None, room_name: str, participant_name: str,
-                    participant_identity: str) -> ParticipantToken:
+    def issue_token(
+        self, tenant: str | None, room_name: str, participant_name: str, participant_identity: str
+    ) -> ParticipantToken:
         if self._livekit is None:  # even when no LiveKit call is needed: the token could not be signed
             raise LiveKitNotConfigured()
         if tenant is not None:
             try:
                 self.claim(tenant, room_name)
             except OwnedByAnotherTenant:
-                raise Forbidden("Access denied: room belongs to a different tenant",
-                                code="room_access_denied") from None
+                raise Forbidden(
+                    "Access denied: room belongs to a different tenant", code="room_access_denied"
+                ) from None
             except MetadataNotAnObject:
-                raise UpstreamError("Failed to prepare room: its metadata is not a JSON object",
-                                    code="room_metadata_invalid") from None
+                raise UpstreamError(
+                    "Failed to prepare room: its metadata is not a JSON object", code="room_metadata_invalid"
+                ) from None
             except LiveKitError as exc:
                 raise UpstreamError(f"Failed to prepare room: {exc.message}", code=exc.code) from None
         token = participant_token(self.settings, room_name, participant_identity, participant_name)
@@ -141,8 +146,12 @@ class TenantRooms:
     def room_details(self, tenant: str | None, room_name: str) -> RoomDetails:
         if not room_name.strip():
             raise BadRequest("Room name cannot be empty")
-        hidden = NotFound(f"Room '{room_name}' not found or not accessible" if tenant is not None
-                          else f"Room '{room_name}' not found", code="room_not_found")
+        hidden = NotFound(
+            f"Room '{room_name}' not found or not accessible"
+            if tenant is not None
+            else f"Room '{room_name}' not found",
+            code="room_not_found",
+        )
         try:
             room = self.client.find_room(room_name)
             if room is None or not self.visible_to(tenant, room):
@@ -168,16 +177,16 @@ class TenantRooms:
             raise UpstreamError(f"Failed to remove participant: {exc.message}", code="removal_failed") from None
         return RemovedParticipant(room_name, identity)
 
-    def mute_track(self, tenant: str | None, room_name: str, identity: str, track_sid: str,
-                   muted: bool) -> MutedTrack:
+    def mute_track(self, tenant: str | None, room_name: str, identity: str, track_sid: str, muted: bool) -> MutedTrack:
         masked = NotFound(f"Room '{room_name}' not found or not accessible", code="participant_not_found")
         self.require_access(tenant, room_name, masked)
         try:
             track = self.client.mute_published_track(room_name, identity, track_sid, muted)
         except LiveKitError as exc:
             if exc.not_found:
-                raise NotFound(f"Track '{track_sid}' or participant '{identity}' not found in room '{room_name}'",
-                               code="participant_not_found") from None
+                raise NotFound(
+                    f"Track '{track_sid}' or participant '{identity}' not found in room '{room_name}'",
+                    code="participant_not_found",
+                ) from None
             raise UpstreamError(f"Failed to mute track: {exc.message}", code="mute_failed") from None
         return MutedTrack(room_name, identity, track_sid, track.muted)
-

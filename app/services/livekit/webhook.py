@@ -2,6 +2,7 @@
 
 LiveKit signs each delivery with a JWT (HS256, our API key and secret) in the `Authorization` header,
 carrying `sha256` = base64 of the SHA-256 of the exact body bytes: a token for another body fails."""
+
 from __future__ import annotations
 
 import base64
@@ -29,16 +30,24 @@ class WebhookVerifier:
 
     def verify(self, body: bytes, authorization: str | None) -> WebhookEvent:
         if not (self.settings.api_key and self.settings.api_secret):
-            raise ServiceUnavailable("LiveKit webhooks cannot be verified: LiveKit credentials are not configured",
-                                     code="livekit_not_configured")
+            raise ServiceUnavailable(
+                "LiveKit webhooks cannot be verified: LiveKit credentials are not configured",
+                code="livekit_not_configured",
+            )
         token = (authorization or "").strip()
         if token[:7].lower() == "bearer ":  # LiveKit sends the bare token; accept the prefix too, as upstream
             token = token[7:].strip()
         if not token:
             raise WebhookRejected("Missing LiveKit webhook signature")
         try:
-            claims = jwt.decode(token, self.settings.api_secret, algorithms=["HS256"], issuer=self.settings.api_key,
-                                leeway=_LEEWAY_SECONDS, options={"require": ["exp", "iss"]})
+            claims = jwt.decode(
+                token,
+                self.settings.api_secret,
+                algorithms=["HS256"],
+                issuer=self.settings.api_key,
+                leeway=_LEEWAY_SECONDS,
+                options={"require": ["exp", "iss"]},
+            )
         except jwt.PyJWTError:
             raise WebhookRejected() from None
         expected = base64.b64encode(hashlib.sha256(body).digest()).decode()

@@ -1,4 +1,5 @@
 """The text a scrape returns: every process's instruments, and the cache's size read from its index."""
+
 from __future__ import annotations
 
 import os

@@ -1,5 +1,6 @@
 """The directory where gunicorn workers write their metrics (prometheus_client's multiprocess mode).
 Called from gunicorn.conf.py; the app itself only reads PROMETHEUS_MULTIPROC_DIR."""
+
 from __future__ import annotations
 
 import os

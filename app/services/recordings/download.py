@@ -1,5 +1,6 @@
 """HTTP download semantics over a described recording: conditional requests (ETag, dates) and single
 byte ranges. Plain values in, a plan out; the web layer only copies headers."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from app.services.recordings.store import ByteRange, RecordingBody, RecordingInf
 @dataclass(frozen=True)
 class DownloadRequest:
     """The request headers that shape a download, as sent (None when absent)."""
+
     method: str = "GET"
     range: str | None = None
     if_none_match: str | None = None

@@ -1,4 +1,5 @@
 """The errors of the recording download, as the API answers them."""
+
 from __future__ import annotations
 
 from app.errors import ApiError, BadRequest, NotFound, ServiceUnavailable

@@ -4,18 +4,25 @@ Layout, as in the object store: `{RECORDING_PATH}/{prefix}/{stream_id}/audio.ogg
 recording, when it has one, is kept beside it in `audio.ogg.metadata.json` (`{"auth_id": "acme"}`),
 the file counterpart of the object's S3 user metadata.
 """
+
 from __future__ import annotations
 
 import json
 import logging
 import os
 import stat as stat_module
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from app.services.recordings.errors import RecordingChanged, RecordingNotFound, StorageUnavailable
 from app.services.recordings.store import (
-    CHUNK_BYTES, OWNER_SUFFIX, ByteRange, RecordingBody, RecordingInfo, RecordingStore, object_key,
+    CHUNK_BYTES,
+    OWNER_SUFFIX,
+    ByteRange,
+    RecordingBody,
+    RecordingInfo,
+    RecordingStore,
+    object_key,
     owner_from_metadata,
 )
 
@@ -129,5 +136,5 @@ def _etag(stat: os.stat_result) -> str:
 
 
 def _info(stat: os.stat_result, owner: str | None) -> RecordingInfo:
-    modified = datetime.fromtimestamp(stat.st_mtime, tz=timezone.utc).replace(microsecond=0)
+    modified = datetime.fromtimestamp(stat.st_mtime, tz=UTC).replace(microsecond=0)
     return RecordingInfo(size=stat.st_size, etag=_etag(stat), last_modified=modified, owner=owner)

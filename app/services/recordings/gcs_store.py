@@ -7,6 +7,7 @@ object and return only once the whole object has arrived, which would keep the c
 LiveKit's GCS upload carries no object metadata, so the owner of a recording we start is written beside
 it first (`audio.ogg.metadata.json`, created only if absent: the stream id is taken atomically), and
 read from there when the object's own metadata names no owner."""
+
 from __future__ import annotations
 
 import json
@@ -18,7 +19,14 @@ import requests
 
 from app.services.recordings.errors import RecordingChanged, RecordingNotFound, StorageUnavailable, StreamIdTaken
 from app.services.recordings.store import (
-    CHUNK_BYTES, OWNER_SUFFIX, ByteRange, RecordingBody, RecordingInfo, RecordingStore, object_key, owner_from_metadata,
+    CHUNK_BYTES,
+    OWNER_SUFFIX,
+    ByteRange,
+    RecordingBody,
+    RecordingInfo,
+    RecordingStore,
+    object_key,
+    owner_from_metadata,
 )
 from app.settings import RecordingSettings
 
@@ -66,7 +74,9 @@ class GcsRecordingStore(RecordingStore):
         # pool, and a bounded token refresh (google-auth's default waits two minutes).
         session = AuthorizedSession(credentials, refresh_timeout=CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS)
         client = storage.Client(
-            project=key.get("project_id") or "<none>", credentials=credentials, _http=session,
+            project=key.get("project_id") or "<none>",
+            credentials=credentials,
+            _http=session,
             client_options={"api_endpoint": settings.gcs_endpoint} if settings.gcs_endpoint else None,
         )
         return session, client.bucket(settings.gcs_bucket)
@@ -79,8 +89,11 @@ class GcsRecordingStore(RecordingStore):
 
         try:
             _session, bucket = self._connect()
-            blob = bucket.get_blob(self._key(stream_id), timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS),
-                                   retry=DEFAULT_RETRY.with_timeout(RETRY_SECONDS))
+            blob = bucket.get_blob(
+                self._key(stream_id),
+                timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS),
+                retry=DEFAULT_RETRY.with_timeout(RETRY_SECONDS),
+            )
         except Exception as exc:  # noqa: BLE001 - google-api-core, google-auth and requests errors alike
             raise _translate(exc, stream_id) from None
         if blob is None:
@@ -101,8 +114,12 @@ class GcsRecordingStore(RecordingStore):
             _session, bucket = self._connect(READ_WRITE_SCOPE)
             # Written without an owner too: it still takes the stream id.
             bucket.blob(self._key(stream_id) + OWNER_SUFFIX).upload_from_string(
-                json.dumps({"auth_id": owner} if owner else {}), content_type="application/json", if_generation_match=0,
-                timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS), retry=DEFAULT_RETRY.with_timeout(RETRY_SECONDS))
+                json.dumps({"auth_id": owner} if owner else {}),
+                content_type="application/json",
+                if_generation_match=0,
+                timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS),
+                retry=DEFAULT_RETRY.with_timeout(RETRY_SECONDS),
+            )
         except PreconditionFailed:
             raise StreamIdTaken(f"A recording with the stream_id '{stream_id}' already exists") from None
         except Exception as exc:  # noqa: BLE001
@@ -114,7 +131,8 @@ class GcsRecordingStore(RecordingStore):
         try:
             _session, bucket = self._connect(READ_WRITE_SCOPE)
             bucket.blob(self._key(stream_id) + OWNER_SUFFIX).delete(
-                timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS), retry=DEFAULT_RETRY.with_timeout(RETRY_SECONDS))
+                timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS), retry=DEFAULT_RETRY.with_timeout(RETRY_SECONDS)
+            )
         except Exception as exc:  # noqa: BLE001 - the id stays taken: a retry with another id works
             log.warning("could not free the stream id %s: %s", stream_id, type(exc).__name__)
 
@@ -125,8 +143,10 @@ class GcsRecordingStore(RecordingStore):
         try:
             _session, bucket = self._connect()
             raw = bucket.blob(self._key(stream_id) + OWNER_SUFFIX).download_as_bytes(
-                end=_MAX_OWNER_BYTES, timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS),
-                retry=DEFAULT_RETRY.with_timeout(RETRY_SECONDS))
+                end=_MAX_OWNER_BYTES,
+                timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS),
+                retry=DEFAULT_RETRY.with_timeout(RETRY_SECONDS),
+            )
         except NotFound:
             return None
         except Exception as exc:  # noqa: BLE001
@@ -143,13 +163,16 @@ class GcsRecordingStore(RecordingStore):
 
     def open(self, stream_id: str, expected: RecordingInfo, byte_range: ByteRange | None) -> RecordingBody:
         generation = expected.etag.strip('"')
-        url = (f"{self._api_url}/download/storage/v1/b/{quote(self._settings.gcs_bucket or '', safe='')}"
-               f"/o/{quote(self._key(stream_id), safe='')}?alt=media&generation={quote(generation, safe='')}")
+        url = (
+            f"{self._api_url}/download/storage/v1/b/{quote(self._settings.gcs_bucket or '', safe='')}"
+            f"/o/{quote(self._key(stream_id), safe='')}?alt=media&generation={quote(generation, safe='')}"
+        )
         headers = {"Range": f"bytes={byte_range.start}-{byte_range.end}"} if byte_range else {}
         try:
             session, _bucket = self._connect()
-            response = session.get(url, headers=headers, stream=True,
-                                   timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS))
+            response = session.get(
+                url, headers=headers, stream=True, timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS)
+            )
         except Exception as exc:  # noqa: BLE001
             raise _translate(exc, stream_id) from None
         if response.status_code in (200, 206):

@@ -1,4 +1,5 @@
 """Recordings in any S3-compatible object store, through boto3."""
+
 from __future__ import annotations
 
 import logging
@@ -8,7 +9,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from app.services.recordings.errors import RecordingChanged, RecordingNotFound, StorageUnavailable
 from app.services.recordings.store import (
-    CHUNK_BYTES, ByteRange, RecordingBody, RecordingInfo, RecordingStore, object_key, owner_from_metadata,
+    CHUNK_BYTES,
+    ByteRange,
+    RecordingBody,
+    RecordingInfo,
+    RecordingStore,
+    object_key,
+    owner_from_metadata,
 )
 from app.settings import RecordingSettings
 

@@ -1,9 +1,13 @@
 """The recording download: stream id checks, tenant scoping, then the store."""
+
 from __future__ import annotations
 
 from app.services.recordings.download import Download, DownloadRequest, plan_download
 from app.services.recordings.errors import (
-    RecordingChanged, RecordingNotFound, StorageNotConfigured, StorageUnavailable,
+    RecordingChanged,
+    RecordingNotFound,
+    StorageNotConfigured,
+    StorageUnavailable,
 )
 from app.services.recordings.store import RecordingInfo, RecordingStore
 from app.services.recordings.stream_id import validate_stream_id
@@ -33,7 +37,7 @@ class Recordings:
         self.store = store
 
     @classmethod
-    def from_settings(cls, settings: RecordingSettings) -> "Recordings":
+    def from_settings(cls, settings: RecordingSettings) -> Recordings:
         return cls(build_store(settings))
 
     def download(self, stream_id: str, *, tenant: str | None, request: DownloadRequest = DownloadRequest()) -> Download:

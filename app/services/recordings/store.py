@@ -1,4 +1,5 @@
 """What every recording backend offers: describe an object, then stream it (or a byte range of it)."""
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod

@@ -4,6 +4,7 @@ A stream id becomes one path segment of an object key (`{prefix}/{stream_id}/aud
 path, so anything that could climb out of that segment, hide in it or be read differently by another
 layer (a proxy, a second URL decoding, a Unicode normalisation) is refused before any storage call.
 """
+
 from __future__ import annotations
 
 import unicodedata

@@ -1,5 +1,6 @@
 """SIP through LiveKit: outbound calls, transfers, webhook routes per SIP host and forwarding of
 inbound-call events to them (Flask-free)."""
+
 from __future__ import annotations
 
 from app.db import Database

@@ -4,12 +4,14 @@ A call goes out either through the trunk named by SIP_OUTBOUND_TRUNK_ID or throu
 (LiveKit's `SIPOutboundConfig`) built from SIP_OUTBOUND_ADDRESS/credentials and the request's `sip`
 overrides. Per-call trunks mean no trunk has to be listed, created or kept in sync, and a request's
 overrides are always honoured (upstream silently ignores them once a trunk exists for the number)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from google.protobuf.duration_pb2 import Duration
-from livekit.protocol import models, sip as proto_sip
+from livekit.protocol import models
+from livekit.protocol import sip as proto_sip
 
 from app.errors import BadRequest, NotConfigured, NotFound, UpstreamError
 from app.services.livekit.errors import LiveKitError, LiveKitNotConfigured, LiveKitUnreachable
@@ -29,6 +31,7 @@ TRANSFER_WAIT_SECONDS = 2.0
 @dataclass(frozen=True)
 class SipOverrides:
     """The request's optional `sip` object: each field, when given, wins over the configuration."""
+
     outbound_address: str | None = None
     auth_username: str | None = None
     auth_password: str | None = field(default=None, repr=False)
@@ -63,14 +66,23 @@ class _Route:
 
 
 class SipCalls:
-    def __init__(self, settings: SipSettings, rooms: TenantRooms, *,
-                 transfer_wait_seconds: float = TRANSFER_WAIT_SECONDS):
+    def __init__(
+        self, settings: SipSettings, rooms: TenantRooms, *, transfer_wait_seconds: float = TRANSFER_WAIT_SECONDS
+    ):
         self.settings = settings
         self.rooms = rooms
         self.transfer_wait_seconds = transfer_wait_seconds
 
-    def call(self, tenant: str | None, room_name: str, participant_name: str, participant_identity: str,
-             from_phone_number: str, to_phone_number: str, overrides: SipOverrides | None = None) -> PlacedCall:
+    def call(
+        self,
+        tenant: str | None,
+        room_name: str,
+        participant_name: str,
+        participant_identity: str,
+        from_phone_number: str,
+        to_phone_number: str,
+        overrides: SipOverrides | None = None,
+    ) -> PlacedCall:
         to_tel = _phone("to_phone_number", to_phone_number)
         from_tel = _phone("from_phone_number", from_phone_number)
         route = self._route(overrides or SipOverrides())
@@ -91,8 +103,9 @@ class SipCalls:
         try:
             info = client.create_sip_participant(request, timeout=_CALL_HTTP_TIMEOUT)
         except LiveKitError as exc:
-            raise UpstreamError(f"SIP call failed: {self._without_passwords(exc.message, route)}",
-                                code="call_failed") from None
+            raise UpstreamError(
+                f"SIP call failed: {self._without_passwords(exc.message, route)}", code="call_failed"
+            ) from None
         return PlacedCall(info.room_name, info.participant_identity, info.participant_id, info.sip_call_id)
 
     def transfer(self, tenant: str | None, room_name: str, participant_identity: str, transfer_to: str) -> Transfer:
@@ -101,25 +114,34 @@ class SipCalls:
         except InvalidPhoneNumber as exc:
             raise BadRequest(f"Invalid phone number: {exc}", code="invalid_phone_number") from None
         client = self._client()
-        self.rooms.require_access(tenant, room_name, NotFound("Room not found or not accessible",
-                                                              code="room_access_denied"),
-                                  failure_code="transfer_failed")
-        not_sip = NotFound(f"Participant '{participant_identity}' not found or is not a SIP participant",
-                           code="participant_not_found")
+        self.rooms.require_access(
+            tenant,
+            room_name,
+            NotFound("Room not found or not accessible", code="room_access_denied"),
+            failure_code="transfer_failed",
+        )
+        not_sip = NotFound(
+            f"Participant '{participant_identity}' not found or is not a SIP participant", code="participant_not_found"
+        )
         try:
             participants = client.list_participants(room_name)
         except LiveKitError as exc:
             if exc.not_found:
                 raise not_sip from None
             raise UpstreamError(f"Failed to verify participant: {exc.message}", code="transfer_failed") from None
-        if not any(p.identity == participant_identity and p.kind == models.ParticipantInfo.Kind.SIP
-                   for p in participants):
+        if not any(
+            p.identity == participant_identity and p.kind == models.ParticipantInfo.Kind.SIP for p in participants
+        ):
             raise not_sip
         status = "completed"
         try:
-            client.transfer_sip_participant(room_name, participant_identity, target,
-                                            ringing_timeout_seconds=RINGING_TIMEOUT_SECONDS,
-                                            timeout=self.transfer_wait_seconds)
+            client.transfer_sip_participant(
+                room_name,
+                participant_identity,
+                target,
+                ringing_timeout_seconds=RINGING_TIMEOUT_SECONDS,
+                timeout=self.transfer_wait_seconds,
+            )
         except LiveKitUnreachable as exc:
             if not exc.timed_out:
                 raise UpstreamError(f"SIP transfer failed: {exc.message}", code="transfer_failed") from None
@@ -138,16 +160,20 @@ class SipCalls:
     def _route(self, overrides: SipOverrides) -> _Route:
         if overrides.empty and self.settings.outbound_trunk_id:
             return _Route(trunk_id=self.settings.outbound_trunk_id)
-        address = overrides.outbound_address if overrides.outbound_address is not None \
-            else self.settings.outbound_address
+        address = (
+            overrides.outbound_address if overrides.outbound_address is not None else self.settings.outbound_address
+        )
         if not address or not address.strip():
             raise NotConfigured("Outbound address not configured", code="outbound_address_not_configured")
-        username = overrides.auth_username if overrides.auth_username is not None \
-            else self.settings.outbound_auth_username
-        password = overrides.auth_password if overrides.auth_password is not None \
-            else self.settings.outbound_auth_password
-        trunk = proto_sip.SIPOutboundConfig(hostname=address.strip(), auth_username=username or "",
-                                            auth_password=password or "")
+        username = (
+            overrides.auth_username if overrides.auth_username is not None else self.settings.outbound_auth_username
+        )
+        password = (
+            overrides.auth_password if overrides.auth_password is not None else self.settings.outbound_auth_password
+        )
+        trunk = proto_sip.SIPOutboundConfig(
+            hostname=address.strip(), auth_username=username or "", auth_password=password or ""
+        )
         return _Route(trunk=trunk, password=password or "")
 
     def _without_passwords(self, text: str, route: _Route) -> str:

@@ -3,6 +3,7 @@
 Delivery runs on a small background pool so LiveKit's webhook gets its answer at once; the queue is
 bounded, and when it is full the event is dropped with a warning rather than piling up threads (LiveKit
 retries webhooks it could not deliver, but not ones we accepted, so this is a deliberate trade-off)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -92,8 +93,15 @@ def signature(secret: str, timestamp: str, event_id: str, body: str) -> str:
 
 
 class SipEventForwarder:
-    def __init__(self, settings: SipSettings, hooks: SipHookRegistry, rooms: TenantRooms, *,
-                 workers: int = 4, max_pending: int = 64):
+    def __init__(
+        self,
+        settings: SipSettings,
+        hooks: SipHookRegistry,
+        rooms: TenantRooms,
+        *,
+        workers: int = 4,
+        max_pending: int = 64,
+    ):
         self.settings = settings
         self.hooks = hooks
         self.rooms = rooms

@@ -10,10 +10,11 @@ it is configured or stored, so a tenant cannot learn which hosts exist and how t
 
 URLs written at run time must point at the public internet (see `public_network`), unless
 SIP_HOOKS_ALLOW_PRIVATE=true."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -56,8 +57,7 @@ class SipHookRegistry:
     # --- reading -------------------------------------------------------------------------------
 
     def all(self) -> list[Hook]:
-        stored = [Hook(row.host, row.url, row.auth_id) for row in self._stored()
-                  if row.host not in self._configured]
+        stored = [Hook(row.host, row.url, row.auth_id) for row in self._stored() if row.host not in self._configured]
         return sorted([*self._configured.values(), *stored], key=lambda hook: hook.host)
 
     def find(self, host: str) -> Hook | None:
@@ -127,11 +127,14 @@ class SipHookRegistry:
         if not url.lower().startswith(("http://", "https://")):
             raise BadRequest(f"Hook for host '{host}' needs an http(s) URL", code="invalid_hook_url")
         if not auth_id and (self.auth_required or tenant is not None):
-            raise BadRequest(f"Hook for host '{host}' has empty auth_id. When AUTH_REQUIRED=true, auth_id must be "
-                             "provided.", code="invalid_auth_id")
+            raise BadRequest(
+                f"Hook for host '{host}' has empty auth_id. When AUTH_REQUIRED=true, auth_id must be provided.",
+                code="invalid_auth_id",
+            )
         if tenant is not None and auth_id != tenant:
-            raise Forbidden(f"Hook for host '{host}' must route to your own tenant: auth_id '{tenant}'",
-                            code="hook_access_denied")
+            raise Forbidden(
+                f"Hook for host '{host}' must route to your own tenant: auth_id '{tenant}'", code="hook_access_denied"
+            )
         hook = Hook(host, url, auth_id)
         if not self.settings.hooks_allow_private:
             self._require_public(hook)
@@ -144,7 +147,9 @@ class SipHookRegistry:
         """The tenant of each of these hosts that is configured or stored."""
         try:
             with self.database.session() as session:
-                stored = dict(session.execute(select(SipHook.host, SipHook.auth_id).where(SipHook.host.in_(hosts))).all())
+                stored = dict(
+                    session.execute(select(SipHook.host, SipHook.auth_id).where(SipHook.host.in_(hosts))).all()
+                )
         except SQLAlchemyError:
             raise HookStorageFailed("Failed to read SIP hooks") from None
         return {**stored, **{host: self._configured[host].auth_id for host in hosts if host in self._configured}}
@@ -154,27 +159,36 @@ class SipHookRegistry:
         try:
             check_public_url(hook.url)
         except NotPublic:  # one answer whatever the reason: no probing of internal DNS names
-            raise BadRequest(f"Hook for host '{hook.host}' must send to a public internet address (its URL's host "
-                             "must resolve, and not to a loopback, private, link-local or metadata address)",
-                             code="invalid_hook_url") from None
+            raise BadRequest(
+                f"Hook for host '{hook.host}' must send to a public internet address (its URL's host "
+                "must resolve, and not to a loopback, private, link-local or metadata address)",
+                code="invalid_hook_url",
+            ) from None
 
     def _refuse_configured(self, hosts: list[str]) -> None:
         protected = sorted({host for host in hosts if host in self._configured})
         if protected:
-            raise MethodNotAllowed(f"Host(s) {', '.join(protected)} are hardcoded in the application config and "
-                                   "cannot be changed.", code="config_hook_read_only")
+            raise MethodNotAllowed(
+                f"Host(s) {', '.join(protected)} are hardcoded in the application config and cannot be changed.",
+                code="config_hook_read_only",
+            )
 
     def _store(self, tenant: str | None, hooks: list[Hook], *, attempts: int = 2) -> None:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         try:
             with self.database.session() as session:
-                existing = {row.host: row for row in session.scalars(
-                    select(SipHook).where(SipHook.host.in_([hook.host for hook in hooks])).with_for_update())}
+                existing = {
+                    row.host: row
+                    for row in session.scalars(
+                        select(SipHook).where(SipHook.host.in_([hook.host for hook in hooks])).with_for_update()
+                    )
+                }
                 for hook in hooks:
                     row = existing.get(hook.host)
                     if row is None:
-                        session.add(SipHook(host=hook.host, url=hook.url, auth_id=hook.auth_id,
-                                            created_at=now, updated_at=now))
+                        session.add(
+                            SipHook(host=hook.host, url=hook.url, auth_id=hook.auth_id, created_at=now, updated_at=now)
+                        )
                         continue
                     if tenant is not None and row.auth_id != tenant:
                         raise _not_yours(hook.host)

@@ -2,6 +2,7 @@
 
 LiveKit's SIP service puts the call's details in the participant's attributes: `sip.phoneNumber`
 (caller), `sip.trunkPhoneNumber` (number dialled) and every SIP header as `sip.h.<name>`."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -43,7 +44,7 @@ def inbound_call(event: WebhookEvent) -> InboundCall | None:
         participant_identity=event.participant.identity,
         participant_sid=event.participant.sid,
         participant_name=event.participant.name,
-        sip_headers={k[len(_HEADER_PREFIX):]: v for k, v in attributes.items() if k.startswith(_HEADER_PREFIX)},
+        sip_headers={k[len(_HEADER_PREFIX) :]: v for k, v in attributes.items() if k.startswith(_HEADER_PREFIX)},
     )
 
 
@@ -56,7 +57,7 @@ def sip_domain(header: str) -> str | None:
     lowered = value.lower()
     for scheme in ("sips:", "sip:"):
         if lowered.startswith(scheme):
-            value = value[len(scheme):].rsplit("@", 1)[-1]
+            value = value[len(scheme) :].rsplit("@", 1)[-1]
             break
     else:
         if "@" in value or " " in value or "." not in value:

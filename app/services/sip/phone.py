@@ -2,6 +2,7 @@
 
 International (`+15551234567`), national (`07123456789`) and internal extensions (`1234`) are all
 valid; there is deliberately no length or E.164 rule."""
+
 from __future__ import annotations
 
 
@@ -21,13 +22,15 @@ def normalize_phone_number(value: str) -> str:
     for index, char in enumerate(digits, start=offset):
         if char == "+":
             raise InvalidPhoneNumber(
-                f"Invalid character '+' at position {index} - plus sign is only allowed at the beginning")
+                f"Invalid character '+' at position {index} - plus sign is only allowed at the beginning"
+            )
         if not ("0" <= char <= "9"):
             raise InvalidPhoneNumber(
                 f"Invalid character '{char}' at position {index} - "
-                "only digits (0-9) and optional leading '+' are allowed")
+                "only digits (0-9) and optional leading '+' are allowed"
+            )
     return f"tel:{number}"
 
 
 def bare_number(tel: str) -> str:
-    return tel[len("tel:"):] if tel.startswith("tel:") else tel
+    return tel[len("tel:") :] if tel.startswith("tel:") else tel

@@ -7,6 +7,7 @@ in the master would be inherited mid-flight by every worker it forks), which ret
 exponential backoff and writes its state to a small status file every worker's `/ready` reads
 (`sip_provisioning`), then exits. Everything is found by name, so provisioning is idempotent; a
 database lock keeps two hosts from creating twins."""
+
 from __future__ import annotations
 
 import json
@@ -22,7 +23,8 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from livekit.protocol import room as proto_room, sip as proto_sip
+from livekit.protocol import room as proto_room
+from livekit.protocol import sip as proto_sip
 
 from app.db import Database
 from app.db.locks import exclusive
@@ -63,10 +65,15 @@ def provision_inbound(sip: SipSettings, client: LiveKitClient) -> ProvisioningRe
     addresses = list(sip.allowed_addresses)
     trunk = next((t for t in client.list_sip_inbound_trunks() if t.name == trunk_name(sip)), None)
     if trunk is None:
-        trunk = client.create_sip_inbound_trunk(proto_sip.SIPInboundTrunkInfo(
-            name=trunk_name(sip), numbers=[], allowed_addresses=addresses,
-            include_headers=proto_sip.SIPHeaderOptions.SIP_ALL_HEADERS,
-            media_encryption=proto_sip.SIPMediaEncryption.SIP_MEDIA_ENCRYPT_DISABLE))
+        trunk = client.create_sip_inbound_trunk(
+            proto_sip.SIPInboundTrunkInfo(
+                name=trunk_name(sip),
+                numbers=[],
+                allowed_addresses=addresses,
+                include_headers=proto_sip.SIPHeaderOptions.SIP_ALL_HEADERS,
+                media_encryption=proto_sip.SIPMediaEncryption.SIP_MEDIA_ENCRYPT_DISABLE,
+            )
+        )
         changed.append("trunk created")
     elif sorted(trunk.allowed_addresses) != sorted(addresses):
         # Upstream never updates an existing trunk, so a changed SIP_ALLOWED_ADDRESSES was silently ignored.
@@ -74,11 +81,17 @@ def provision_inbound(sip: SipSettings, client: LiveKitClient) -> ProvisioningRe
         changed.append("trunk allowed addresses updated")
     rule = next((r for r in client.list_sip_dispatch_rules() if r.name == dispatch_rule_name(sip)), None)
     if rule is None:
-        rule = client.create_sip_dispatch_rule(proto_sip.SIPDispatchRuleInfo(
-            name=dispatch_rule_name(sip),
-            rule=proto_sip.SIPDispatchRule(dispatch_rule_individual=proto_sip.SIPDispatchRuleIndividual(
-                room_prefix=sip.room_prefix or "", pin="")),
-            room_config=proto_room.RoomConfiguration(max_participants=_MAX_PARTICIPANTS)))
+        rule = client.create_sip_dispatch_rule(
+            proto_sip.SIPDispatchRuleInfo(
+                name=dispatch_rule_name(sip),
+                rule=proto_sip.SIPDispatchRule(
+                    dispatch_rule_individual=proto_sip.SIPDispatchRuleIndividual(
+                        room_prefix=sip.room_prefix or "", pin=""
+                    )
+                ),
+                room_config=proto_room.RoomConfiguration(max_participants=_MAX_PARTICIPANTS),
+            )
+        )
         changed.append("dispatch rule created")
     return ProvisioningResult(trunk.sip_trunk_id, rule.sip_dispatch_rule_id, tuple(changed))
 
@@ -115,8 +128,16 @@ class InboundProvisioner:
     """Provisions until it succeeds, waiting 1, 2, 4 … (at most `max_delay`) seconds, with jitter,
     between attempts, and keeps `status` up to date."""
 
-    def __init__(self, sip: SipSettings, livekit: LiveKitSettings, status: ProvisioningStatus,
-                 lock: Callable[[], AbstractContextManager], *, first_delay: float = 1.0, max_delay: float = 60.0):
+    def __init__(
+        self,
+        sip: SipSettings,
+        livekit: LiveKitSettings,
+        status: ProvisioningStatus,
+        lock: Callable[[], AbstractContextManager],
+        *,
+        first_delay: float = 1.0,
+        max_delay: float = 60.0,
+    ):
         self.sip = sip
         self.livekit = livekit
         self.status = status
@@ -126,7 +147,7 @@ class InboundProvisioner:
         self._stop = threading.Event()
 
     @classmethod
-    def for_deployment(cls, settings: Settings) -> "InboundProvisioner | None":
+    def for_deployment(cls, settings: Settings) -> InboundProvisioner | None:
         """The provisioner of this deployment, serialised across hosts by a database lock; None when
         inbound SIP is not configured."""
         if not inbound_provisioning_enabled(settings.sip, settings.livekit):
@@ -149,8 +170,12 @@ class InboundProvisioner:
         self._stop.set()
 
     def attempt(self) -> ProvisioningResult:
-        client = LiveKitClient(self.livekit.http_url, self.livekit.api_key or "", self.livekit.api_secret or "",
-                               timeout=self.livekit.request_timeout_seconds)
+        client = LiveKitClient(
+            self.livekit.http_url,
+            self.livekit.api_key or "",
+            self.livekit.api_secret or "",
+            timeout=self.livekit.request_timeout_seconds,
+        )
         try:
             with self._lock():
                 return provision_inbound(self.sip, client)
@@ -170,9 +195,14 @@ class InboundProvisioner:
                 reason = f"{type(exc).__name__}"
             else:
                 self.status.write("ok", ", ".join(result.changed) or "already provisioned")
-                log.info("SIP inbound trunk %s (%s) and dispatch rule %s (%s) provisioned: %s", trunk_name(self.sip),
-                         result.trunk_id, dispatch_rule_name(self.sip), result.dispatch_rule_id,
-                         ", ".join(result.changed) or "nothing to change")
+                log.info(
+                    "SIP inbound trunk %s (%s) and dispatch rule %s (%s) provisioned: %s",
+                    trunk_name(self.sip),
+                    result.trunk_id,
+                    dispatch_rule_name(self.sip),
+                    result.dispatch_rule_id,
+                    ", ".join(result.changed) or "nothing to change",
+                )
                 return True
             wait = delay * random.uniform(0.8, 1.2)  # jitter: hosts restarted together do not retry in step
             self.status.write("failing", f"{reason}; retrying in {wait:.0f} s")

@@ -4,6 +4,7 @@ A URL is refused when its host resolves to any loopback, private, link-local (cl
 169.254.169.254), shared (100.64/10), reserved or multicast address. The check runs when a hook is
 written and again when each delivery connects: DNS can change in between, so `PublicOnlyAdapter`
 checks the addresses before connecting and the address actually connected to before a byte is sent."""
+
 from __future__ import annotations
 
 import ipaddress

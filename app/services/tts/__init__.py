@@ -1,4 +1,5 @@
 """Text to speech: providers behind one interface, the speech service and the voice catalog."""
+
 from __future__ import annotations
 
 from app.services.tts.request import Pronunciation, SpeechOrder, SpeechRequest

@@ -4,6 +4,7 @@ soundfile's wheel bundles libsndfile with FLAC, Ogg/Opus and LAME, so no system 
 resamples. Opus only accepts 8/12/16/24/48 kHz and MPEG audio a fixed list of rates, so other rates are
 refused for those formats rather than silently changed.
 """
+
 from __future__ import annotations
 
 import io
@@ -27,19 +28,37 @@ _DEFAULT_RATES = {MULAW: 8_000, OGG: 48_000}
 DEFAULT_FORMAT, DEFAULT_RATE = LINEAR16, 24_000
 
 CONTENT_TYPES = {
-    LINEAR16: "audio/pcm", WAV: "audio/wav", MP3: "audio/mpeg", OGG: "audio/ogg", MULAW: "audio/basic",
+    LINEAR16: "audio/pcm",
+    WAV: "audio/wav",
+    MP3: "audio/mpeg",
+    OGG: "audio/ogg",
+    MULAW: "audio/basic",
     FLAC: "audio/flac",
 }
 # Media types a client may name in `Accept` to choose the format when the body does not.
 _MEDIA_TYPES = {
-    "audio/pcm": LINEAR16, "audio/l16": LINEAR16, "audio/wav": WAV, "audio/wave": WAV, "audio/x-wav": WAV,
-    "audio/mpeg": MP3, "audio/mp3": MP3, "audio/ogg": OGG, "audio/opus": OGG, "audio/basic": MULAW,
-    "audio/mulaw": MULAW, "audio/x-mulaw": MULAW, "audio/flac": FLAC, "audio/x-flac": FLAC,
+    "audio/pcm": LINEAR16,
+    "audio/l16": LINEAR16,
+    "audio/wav": WAV,
+    "audio/wave": WAV,
+    "audio/x-wav": WAV,
+    "audio/mpeg": MP3,
+    "audio/mp3": MP3,
+    "audio/ogg": OGG,
+    "audio/opus": OGG,
+    "audio/basic": MULAW,
+    "audio/mulaw": MULAW,
+    "audio/x-mulaw": MULAW,
+    "audio/flac": FLAC,
+    "audio/x-flac": FLAC,
 }
 FILE_EXTENSIONS = {LINEAR16: "pcm", WAV: "wav", MP3: "mp3", OGG: "ogg", MULAW: "ulaw", FLAC: "flac"}
 
 _SOUNDFILE_TYPES = {
-    WAV: ("WAV", "PCM_16"), MP3: ("MP3", "MPEG_LAYER_III"), OGG: ("OGG", "OPUS"), FLAC: ("FLAC", "PCM_16"),
+    WAV: ("WAV", "PCM_16"),
+    MP3: ("MP3", "MPEG_LAYER_III"),
+    OGG: ("OGG", "OPUS"),
+    FLAC: ("FLAC", "PCM_16"),
     MULAW: ("RAW", "ULAW"),
 }
 
@@ -84,7 +103,8 @@ def check_rate(audio_format: str, rate: int) -> None:
     allowed = _RATES.get(audio_format)
     if allowed is not None and rate not in allowed:
         raise UnsupportedAudio(
-            f"sample_rate {rate} is not supported for {audio_format} (expected one of {', '.join(map(str, allowed))})")
+            f"sample_rate {rate} is not supported for {audio_format} (expected one of {', '.join(map(str, allowed))})"
+        )
     if not MIN_RATE <= rate <= MAX_RATE:
         raise UnsupportedAudio(f"sample_rate {rate} is not supported (expected {MIN_RATE} to {MAX_RATE})")
 
@@ -101,8 +121,9 @@ def from_pcm(pcm: bytes, pcm_rate: int, audio_format: str, rate: int) -> Audio:
         return Audio(samples.astype("<i2", copy=False).tobytes(), audio_format, rate, duration_ms)
     container, subtype = _SOUNDFILE_TYPES[audio_format]
     buffer = io.BytesIO()
-    soundfile.write(buffer, samples, rate, format=container, subtype=subtype,
-                    endian="FILE" if container != "RAW" else "LITTLE")
+    soundfile.write(
+        buffer, samples, rate, format=container, subtype=subtype, endian="FILE" if container != "RAW" else "LITTLE"
+    )
     return Audio(buffer.getvalue(), audio_format, rate, duration_ms)
 
 
@@ -131,8 +152,11 @@ def to_pcm(data: bytes, audio_format: str) -> tuple[bytes, int]:
     return samples.astype("<i2", copy=False).tobytes(), rate
 
 
-_MAGIC = {MP3: (b"ID3", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2", b"\xff\xe3", b"\xff\xe2"), OGG: (b"OggS",),
-          FLAC: (b"fLaC",)}
+_MAGIC = {
+    MP3: (b"ID3", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2", b"\xff\xe3", b"\xff\xe2"),
+    OGG: (b"OggS",),
+    FLAC: (b"fLaC",),
+}
 _WAV_SIZE_UNKNOWN = (0, 0xFFFFFFFF)  # what streaming encoders write when the length is not known yet
 
 
@@ -165,7 +189,7 @@ def _verify_wav(data: bytes, rate: int) -> None:
         raise BrokenAudio(f"not a WAV file (starts with {data[:8]!r})")
     position, channels_rate_bits = 12, None
     while position + 8 <= len(data):
-        chunk, size = data[position:position + 4], int.from_bytes(data[position + 4:position + 8], "little")
+        chunk, size = data[position : position + 4], int.from_bytes(data[position + 4 : position + 8], "little")
         body = position + 8
         if chunk == b"fmt " and body + 16 <= len(data):
             _, channels, chunk_rate, _, _, bits = struct.unpack_from("<HHIIHH", data, body)
@@ -174,8 +198,11 @@ def _verify_wav(data: bytes, rate: int) -> None:
             if channels_rate_bits is None:
                 raise BrokenAudio("WAV audio before its format chunk")
             if channels_rate_bits != (1, rate, 16):
-                raise BrokenAudio("WAV of {} channel(s) at {} Hz, {} bits instead of mono 16-bit at {} Hz".format(
-                    *channels_rate_bits, rate))
+                raise BrokenAudio(
+                    "WAV of {} channel(s) at {} Hz, {} bits instead of mono 16-bit at {} Hz".format(
+                        *channels_rate_bits, rate
+                    )
+                )
             arrived = len(data) - body
             if size not in _WAV_SIZE_UNKNOWN and size > arrived:
                 raise BrokenAudio(f"WAV header announces {size} bytes of audio, {arrived} arrived")

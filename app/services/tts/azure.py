@@ -5,6 +5,7 @@ The output format is chosen from the exact format and rate when Azure has it; ot
 at the next higher rate is converted (upstream rounds instead, and labels 44.1 kHz audio as 32 kHz).
 The region becomes part of a host name, so only a plain region name is accepted from a request.
 """
+
 from __future__ import annotations
 
 import re
@@ -43,8 +44,9 @@ class AzureProvider(SpeechProvider):
     default_voice = "en-US-JennyNeural"
     min_speaking_rate, max_speaking_rate = 0.5, 2.0  # SSML prosody: half to twice the normal rate
     auth_fields = ("api_key", "region")
-    missing_server_auth = ("Azure Speech subscription key not configured in server environment "
-                           "(AZURE_SPEECH_SUBSCRIPTION_KEY)")
+    missing_server_auth = (
+        "Azure Speech subscription key not configured in server environment (AZURE_SPEECH_SUBSCRIPTION_KEY)"
+    )
 
     def __init__(self, settings: TTSSettings):
         self.api_key = settings.azure_speech_subscription_key
@@ -60,8 +62,9 @@ class AzureProvider(SpeechProvider):
     def check_auth_field(self, name, value) -> None:
         super().check_auth_field(name, value)
         if name == "region" and not _REGION.match(value.strip().lower()):
-            raise self.invalid_auth(f"Auth field 'region' must be an Azure region name such as eastus for provider "
-                                    f"{self.slug}")
+            raise self.invalid_auth(
+                f"Auth field 'region' must be an Azure region name such as eastus for provider {self.slug}"
+            )
 
     def resolve_voice(self, voice_id: str | None, model: str | None) -> tuple[str, str]:
         return voice_id or model or self.default_voice, ""
@@ -74,10 +77,19 @@ class AzureProvider(SpeechProvider):
             raise self.missing_credentials()
         output_format, source_rate = _output_format(request.audio_format, request.sample_rate)
         response = self._http(region).request(
-            "POST", "/cognitiveservices/v1", data=_ssml(request).encode("utf-8"),
-            headers={"Ocp-Apim-Subscription-Key": key, "Content-Type": "application/ssml+xml",
-                     "X-Microsoft-OutputFormat": output_format, "User-Agent": _USER_AGENT},
-            connect_timeout=request.connect_timeout, request_timeout=request.request_timeout, expect_audio=True)
+            "POST",
+            "/cognitiveservices/v1",
+            data=_ssml(request).encode("utf-8"),
+            headers={
+                "Ocp-Apim-Subscription-Key": key,
+                "Content-Type": "application/ssml+xml",
+                "X-Microsoft-OutputFormat": output_format,
+                "User-Agent": _USER_AGENT,
+            },
+            connect_timeout=request.connect_timeout,
+            request_timeout=request.request_timeout,
+            expect_audio=True,
+        )
         if response.status_code != 200:
             raise provider_error("azure", response, _error_detail(response), per_request=per_request)
         if source_rate is None:
@@ -88,12 +100,16 @@ class AzureProvider(SpeechProvider):
         if not self.api_key:
             raise self.missing_credentials()
         response = self._http(self.region).request(
-            "GET", "/cognitiveservices/voices/list",
-            headers={"Ocp-Apim-Subscription-Key": self.api_key, "User-Agent": _USER_AGENT})
+            "GET",
+            "/cognitiveservices/voices/list",
+            headers={"Ocp-Apim-Subscription-Key": self.api_key, "User-Agent": _USER_AGENT},
+        )
         body = json_or_none(response)
         if response.status_code != 200 or not isinstance(body, list):
-            raise UpstreamError(f"azure: voice catalog failed ({response.status_code}): {_error_detail(response)}",
-                                code="provider_error")
+            raise UpstreamError(
+                f"azure: voice catalog failed ({response.status_code}): {_error_detail(response)}",
+                code="provider_error",
+            )
         return [_voice(item) for item in body if isinstance(item, dict) and item.get("ShortName")]
 
     def _http(self, region: str) -> ProviderHttp:
@@ -102,7 +118,8 @@ class AzureProvider(SpeechProvider):
             client = self._clients.get(region)
             if client is None:
                 client = self._clients[region] = ProviderHttp.for_provider(
-                    "azure", self.settings.azure_speech_base_url.replace("{region}", region), self.settings)
+                    "azure", self.settings.azure_speech_base_url.replace("{region}", region), self.settings
+                )
             return client
 
     def close(self) -> None:
@@ -126,9 +143,11 @@ def _ssml(request: SpeechRequest) -> str:
     text = escape(request.text, quote)
     if abs(request.speaking_rate - 1.0) > 0.01:
         text = f"<prosody rate='{(request.speaking_rate - 1.0) * 100:+.0f}%'>{text}</prosody>"
-    return (f"<speak version='1.0' xmlns='http://www.w3.org/2001/10/synthesis' "
-            f"xml:lang='{escape(locale_of_voice(request.voice_id), quote)}'>"
-            f"<voice name='{escape(request.voice_id, quote)}'>{text}</voice></speak>")
+    return (
+        f"<speak version='1.0' xmlns='http://www.w3.org/2001/10/synthesis' "
+        f"xml:lang='{escape(locale_of_voice(request.voice_id), quote)}'>"
+        f"<voice name='{escape(request.voice_id, quote)}'>{text}</voice></speak>"
+    )
 
 
 def _error_detail(response) -> str:
@@ -146,9 +165,12 @@ def _voice(item: dict) -> Voice:
     secondary = [code for code in item.get("SecondaryLocaleList") or [] if isinstance(code, str)]
     rate = str(item.get("SampleRateHertz") or "")
     return voice(
-        item["ShortName"], item.get("DisplayName") or item.get("LocalName") or item["ShortName"],
-        gender=str(item.get("Gender") or ""), language=language_name(locale) if locale else "",
-        accent=accent_name(locale) if locale else "", languages=[locale, *secondary] if locale else secondary,
+        item["ShortName"],
+        item.get("DisplayName") or item.get("LocalName") or item["ShortName"],
+        gender=str(item.get("Gender") or ""),
+        language=language_name(locale) if locale else "",
+        accent=accent_name(locale) if locale else "",
+        languages=[locale, *secondary] if locale else secondary,
         sample_rates=[int(rate)] if rate.isdigit() else [],
         tags=[str(style) for style in item.get("StyleList") or []],
     )

@@ -4,6 +4,7 @@ Requests carry the API version upstream pins (`Cartesia-Version: 2025-04-16`), w
 voice as `{"mode": "id", "id": …}`. The requested rate is sent when Cartesia supports it; other formats
 and rates are converted from its raw PCM.
 """
+
 from __future__ import annotations
 
 from app.errors import BadRequest, UpstreamError
@@ -20,8 +21,14 @@ API_VERSION = "2025-04-16"
 _RATES = (8_000, 16_000, 22_050, 24_000, 44_100, 48_000)
 _RAW_ENCODINGS = {audio.LINEAR16: "pcm_s16le", audio.MULAW: "pcm_mulaw"}
 _MAX_VOICE_PAGES = 50  # 100 voices a page
-_GENDERS = {"masculine": "Male", "male": "Male", "feminine": "Female", "female": "Female",
-            "gender_neutral": "Neutral", "neutral": "Neutral"}
+_GENDERS = {
+    "masculine": "Male",
+    "male": "Male",
+    "feminine": "Female",
+    "female": "Female",
+    "gender_neutral": "Neutral",
+    "neutral": "Neutral",
+}
 _VOICE_SETTINGS = {"language"}
 
 
@@ -44,8 +51,10 @@ class CartesiaProvider(SpeechProvider):
     def check(self, request: SpeechRequest) -> None:
         unknown = sorted(set(request.voice_settings) - _VOICE_SETTINGS)
         if unknown:
-            raise BadRequest(f"voice_settings: {', '.join(unknown)} not supported by cartesia (expected language)",
-                             code="invalid_voice_settings")
+            raise BadRequest(
+                f"voice_settings: {', '.join(unknown)} not supported by cartesia (expected language)",
+                code="invalid_voice_settings",
+            )
         super().check(request)
 
     def synthesize(self, request: SpeechRequest) -> Audio:
@@ -53,14 +62,24 @@ class CartesiaProvider(SpeechProvider):
         if not key:
             raise self.missing_credentials()
         output_format, source_rate = _output_format(request.audio_format, request.sample_rate)
-        body: dict = {"model_id": request.model, "transcript": request.text,
-                      "voice": {"mode": "id", "id": request.voice_id}, "output_format": output_format,
-                      "language": str(request.voice_settings.get("language") or "en")}
+        body: dict = {
+            "model_id": request.model,
+            "transcript": request.text,
+            "voice": {"mode": "id", "id": request.voice_id},
+            "output_format": output_format,
+            "language": str(request.voice_settings.get("language") or "en"),
+        }
         if request.speaking_rate != 1.0:
             body["generation_config"] = {"speed": request.speaking_rate}
-        response = self.http.request("POST", "/tts/bytes", json=body, headers=self._headers(key),
-                                     connect_timeout=request.connect_timeout, request_timeout=request.request_timeout,
-                                     expect_audio=True)
+        response = self.http.request(
+            "POST",
+            "/tts/bytes",
+            json=body,
+            headers=self._headers(key),
+            connect_timeout=request.connect_timeout,
+            request_timeout=request.request_timeout,
+            expect_audio=True,
+        )
         if response.status_code != 200:
             raise provider_error("cartesia", response, _error_detail(response), per_request=bool(request.auth))
         if source_rate is None:
@@ -76,8 +95,10 @@ class CartesiaProvider(SpeechProvider):
             response = self.http.request("GET", "/voices", params=params, headers=self._headers(self.api_key))
             body = json_or_none(response)
             if response.status_code != 200 or not isinstance(body, dict):
-                raise UpstreamError(f"cartesia: voice catalog failed ({response.status_code}): "
-                                    f"{_error_detail(response)}", code="provider_error")
+                raise UpstreamError(
+                    f"cartesia: voice catalog failed ({response.status_code}): {_error_detail(response)}",
+                    code="provider_error",
+                )
             page = [item for item in body.get("data") or [] if isinstance(item, dict) and item.get("id")]
             voices += [_voice(item) for item in page]
             if not body.get("has_more") or not page:
@@ -117,11 +138,13 @@ def _error_detail(response) -> str:
 def _voice(item: dict) -> Voice:
     language = str(item.get("language") or "")
     return voice(
-        item["id"], item.get("name") or item["id"],
+        item["id"],
+        item.get("name") or item["id"],
         sample=item.get("preview_file_url") or "",
         accent=str(item.get("accent") or ""),
         gender=_GENDERS.get(str(item.get("gender") or "").lower(), ""),
         language=language_name(language) if language else "",
-        languages=[language] if language else [], sample_rates=list(_RATES),
+        languages=[language] if language else [],
+        sample_rates=list(_RATES),
         tags=[item["description"]] if item.get("description") else [],
     )

@@ -4,6 +4,7 @@ Deepgram's docs disagree on the REST default encoding, so every request names en
 rate explicitly. A parameter that does not apply to an encoding (a rate for mp3 or opus, a container for
 mp3 or flac) is a 400 upstream, so those are left out.
 """
+
 from __future__ import annotations
 
 from app.errors import UpstreamError
@@ -53,10 +54,16 @@ class DeepgramProvider(SpeechProvider):
         params, native = _query(request)
         if request.speaking_rate != 1.0:
             params["speed"] = f"{request.speaking_rate:g}"
-        response = self.http.request("POST", "/v1/speak", params=params, json={"text": request.text},
-                                     headers={"Authorization": f"Token {key}", "Content-Type": "application/json"},
-                                     connect_timeout=request.connect_timeout, request_timeout=request.request_timeout,
-                                     expect_audio=True)
+        response = self.http.request(
+            "POST",
+            "/v1/speak",
+            params=params,
+            json={"text": request.text},
+            headers={"Authorization": f"Token {key}", "Content-Type": "application/json"},
+            connect_timeout=request.connect_timeout,
+            request_timeout=request.request_timeout,
+            expect_audio=True,
+        )
         if response.status_code != 200:
             raise provider_error("deepgram", response, _error_detail(response), per_request=bool(request.auth))
         if native:
@@ -68,10 +75,15 @@ class DeepgramProvider(SpeechProvider):
         response = self.http.request("GET", "/v1/models", headers=headers)
         body = json_or_none(response)
         if response.status_code != 200 or not isinstance(body, dict):
-            raise UpstreamError(f"deepgram: voice catalog failed ({response.status_code}): {_error_detail(response)}",
-                                code="provider_error")
-        return [_voice(model) for model in body.get("tts") or [] if isinstance(model, dict)
-                and (model.get("canonical_name") or model.get("name"))]
+            raise UpstreamError(
+                f"deepgram: voice catalog failed ({response.status_code}): {_error_detail(response)}",
+                code="provider_error",
+            )
+        return [
+            _voice(model)
+            for model in body.get("tts") or []
+            if isinstance(model, dict) and (model.get("canonical_name") or model.get("name"))
+        ]
 
     def close(self) -> None:
         self.http.close()
@@ -117,7 +129,9 @@ def _voice(model: dict) -> Voice:
         accent=metadata.get("accent") or "",
         gender=_gender(tags),
         language=languages[0] if languages else "",
-        languages=languages, tags=tags, sample_rates=list(_PCM_RATES),
+        languages=languages,
+        tags=tags,
+        sample_rates=list(_PCM_RATES),
     )
 
 

@@ -2,6 +2,7 @@
 
 `output_format` goes in the query string (the body's is ignored upstream) and is always sent.
 """
+
 from __future__ import annotations
 
 from urllib.parse import quote
@@ -25,8 +26,14 @@ _NATIVE = {
     (audio.OGG, 48_000): "opus_48000_64",
 }
 _VOICE_SETTINGS = {"stability", "similarity_boost", "style", "use_speaker_boost", "speed"}
-_TEXT_LIMITS = {"eleven_v3": 5_000, "eleven_flash_v2_5": 40_000, "eleven_turbo_v2_5": 40_000,
-                "eleven_flash_v2": 30_000, "eleven_turbo_v2": 30_000, "eleven_multilingual_v2": 10_000}
+_TEXT_LIMITS = {
+    "eleven_v3": 5_000,
+    "eleven_flash_v2_5": 40_000,
+    "eleven_turbo_v2_5": 40_000,
+    "eleven_flash_v2": 30_000,
+    "eleven_turbo_v2": 30_000,
+    "eleven_multilingual_v2": 10_000,
+}
 
 
 class ElevenLabsProvider(SpeechProvider):
@@ -48,12 +55,17 @@ class ElevenLabsProvider(SpeechProvider):
     def check(self, request: SpeechRequest) -> None:
         limit = _TEXT_LIMITS.get(request.model, self.max_text_chars)
         if len(request.text) > limit:
-            raise BadRequest(f"text is {len(request.text)} characters long; elevenlabs ({request.model}) accepts "
-                             f"at most {limit}", code="text_too_long")
+            raise BadRequest(
+                f"text is {len(request.text)} characters long; elevenlabs ({request.model}) accepts at most {limit}",
+                code="text_too_long",
+            )
         unknown = sorted(set(request.voice_settings) - _VOICE_SETTINGS)
         if unknown:
-            raise BadRequest(f"voice_settings: {', '.join(unknown)} not supported by elevenlabs (expected "
-                             f"{', '.join(sorted(_VOICE_SETTINGS))})", code="invalid_voice_settings")
+            raise BadRequest(
+                f"voice_settings: {', '.join(unknown)} not supported by elevenlabs (expected "
+                f"{', '.join(sorted(_VOICE_SETTINGS))})",
+                code="invalid_voice_settings",
+            )
         super().check(request)
 
     def synthesize(self, request: SpeechRequest) -> Audio:
@@ -68,9 +80,15 @@ class ElevenLabsProvider(SpeechProvider):
         if settings:
             body["voice_settings"] = settings
         response = self.http.request(
-            "POST", f"/v1/text-to-speech/{quote(request.voice_id, safe='')}", params={"output_format": output_format},
-            json=body, headers={"xi-api-key": key, "Content-Type": "application/json"},
-            connect_timeout=request.connect_timeout, request_timeout=request.request_timeout, expect_audio=True)
+            "POST",
+            f"/v1/text-to-speech/{quote(request.voice_id, safe='')}",
+            params={"output_format": output_format},
+            json=body,
+            headers={"xi-api-key": key, "Content-Type": "application/json"},
+            connect_timeout=request.connect_timeout,
+            request_timeout=request.request_timeout,
+            expect_audio=True,
+        )
         if response.status_code != 200:
             raise provider_error("elevenlabs", response, _error_detail(response), per_request=bool(request.auth))
         if source_rate is None:
@@ -83,8 +101,10 @@ class ElevenLabsProvider(SpeechProvider):
         response = self.http.request("GET", "/v1/voices", headers={"xi-api-key": self.api_key})
         body = json_or_none(response)
         if response.status_code != 200 or not isinstance(body, dict):
-            raise UpstreamError(f"elevenlabs: voice catalog failed ({response.status_code}): "
-                                f"{_error_detail(response)}", code="provider_error")
+            raise UpstreamError(
+                f"elevenlabs: voice catalog failed ({response.status_code}): {_error_detail(response)}",
+                code="provider_error",
+            )
         return [_voice(item) for item in body.get("voices") or [] if isinstance(item, dict) and item.get("voice_id")]
 
     def close(self) -> None:
@@ -124,10 +144,13 @@ def _voice(item: dict) -> Voice:
     if item.get("category"):
         tags.append(item["category"])
     return voice(
-        item["voice_id"], item.get("name") or item["voice_id"],
+        item["voice_id"],
+        item.get("name") or item["voice_id"],
         sample=item.get("preview_url") or "",
         accent=labels.get("accent") or (verified[0].get("accent") if verified else "") or "",
         gender=(labels.get("gender") or "").capitalize(),
         language=languages[0] if languages else fallback_language,
-        languages=languages, tags=tags, sample_rates=list(_PCM_RATES),
+        languages=languages,
+        tags=tags,
+        sample_rates=list(_PCM_RATES),
     )

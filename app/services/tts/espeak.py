@@ -9,6 +9,7 @@ Measured facts this module is built around (tests/unit/test_tts_local.py checks 
 - The compiled-in data path is the wheel builder's CI directory: always pass the wheel's data path, and
   the don't-exit flag, or a bad path makes the library call exit() and kill the server.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -32,15 +33,30 @@ _LOCK = threading.Lock()
 
 
 class _Event(ctypes.Structure):
-    _fields_ = [("type", ctypes.c_int), ("unique_identifier", ctypes.c_uint), ("text_position", ctypes.c_int),
-                ("length", ctypes.c_int), ("audio_position", ctypes.c_int), ("sample", ctypes.c_int),
-                ("user_data", ctypes.c_void_p), ("id", ctypes.c_char * 8)]
+    _fields_ = [
+        ("type", ctypes.c_int),
+        ("unique_identifier", ctypes.c_uint),
+        ("text_position", ctypes.c_int),
+        ("length", ctypes.c_int),
+        ("audio_position", ctypes.c_int),
+        ("sample", ctypes.c_int),
+        ("user_data", ctypes.c_void_p),
+        ("id", ctypes.c_char * 8),
+    ]
 
 
 class _Voice(ctypes.Structure):
-    _fields_ = [("name", ctypes.c_char_p), ("languages", ctypes.c_void_p), ("identifier", ctypes.c_char_p),
-                ("gender", ctypes.c_ubyte), ("age", ctypes.c_ubyte), ("variant", ctypes.c_ubyte),
-                ("xx1", ctypes.c_ubyte), ("score", ctypes.c_int), ("spare", ctypes.c_void_p)]
+    _fields_ = [
+        ("name", ctypes.c_char_p),
+        ("languages", ctypes.c_void_p),
+        ("identifier", ctypes.c_char_p),
+        ("gender", ctypes.c_ubyte),
+        ("age", ctypes.c_ubyte),
+        ("variant", ctypes.c_ubyte),
+        ("xx1", ctypes.c_ubyte),
+        ("score", ctypes.c_int),
+        ("spare", ctypes.c_void_p),
+    ]
 
 
 _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event))
@@ -65,10 +81,10 @@ class UnknownVoice(EspeakError):
 class EspeakEngine:
     """The process-wide espeak-ng instance. Use `EspeakEngine.instance()`; never call espeak elsewhere."""
 
-    _instance: "EspeakEngine | None" = None
+    _instance: EspeakEngine | None = None
 
     @classmethod
-    def instance(cls) -> "EspeakEngine":
+    def instance(cls) -> EspeakEngine:
         with _LOCK:
             if cls._instance is None:
                 cls._instance = cls()
@@ -84,13 +100,22 @@ class EspeakEngine:
         lib.espeak_SetVoiceByName.restype = ctypes.c_int
         lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
         lib.espeak_SetParameter.restype = ctypes.c_int
-        lib.espeak_Synth.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
-                                     ctypes.c_uint, ctypes.POINTER(ctypes.c_uint), ctypes.c_void_p]
+        lib.espeak_Synth.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_size_t,
+            ctypes.c_uint,
+            ctypes.c_int,
+            ctypes.c_uint,
+            ctypes.c_uint,
+            ctypes.POINTER(ctypes.c_uint),
+            ctypes.c_void_p,
+        ]
         lib.espeak_Synth.restype = ctypes.c_int
         lib.espeak_ListVoices.argtypes = [ctypes.c_void_p]
         lib.espeak_ListVoices.restype = ctypes.POINTER(ctypes.POINTER(_Voice))
-        rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, espeakng_loader.get_data_path().encode(),
-                                     _INITIALIZE_DONT_EXIT)
+        rate = lib.espeak_Initialize(
+            _AUDIO_OUTPUT_SYNCHRONOUS, 0, espeakng_loader.get_data_path().encode(), _INITIALIZE_DONT_EXIT
+        )
         if rate != SAMPLE_RATE:
             raise EspeakError(f"espeak-ng failed to initialise (returned {rate})")
         self._lib = lib
@@ -118,8 +143,9 @@ class EspeakEngine:
             self._lib.espeak_SetParameter(_PARAM_RATE, max(80, min(450, rate_wpm)), 0)
             self._lib.espeak_SetParameter(_PARAM_PITCH, max(0, min(100, pitch)), 0)
             self._chunks = []
-            status = self._lib.espeak_Synth(buffer, len(data), 0, _POS_CHARACTER, 0, _CHARS_UTF8 | _ENDPAUSE,
-                                            None, None)
+            status = self._lib.espeak_Synth(
+                buffer, len(data), 0, _POS_CHARACTER, 0, _CHARS_UTF8 | _ENDPAUSE, None, None
+            )
             pcm, self._chunks = b"".join(self._chunks), []
         if status != 0:
             raise EspeakError(f"espeak_Synth returned {status}")
@@ -135,8 +161,9 @@ class EspeakEngine:
 
     def _known_names(self) -> frozenset[str]:
         if self._names is None:
-            self._names = frozenset(name.lower() for v in self.voices()
-                                    for name in (v.identifier, v.name, *v.languages))
+            self._names = frozenset(
+                name.lower() for v in self.voices() for name in (v.identifier, v.name, *v.languages)
+            )
         return self._names
 
     def _variants(self) -> frozenset[str]:
@@ -157,12 +184,14 @@ def _read_voices(array) -> list[EspeakVoice]:
     voices, index = [], 0
     while array[index]:
         voice = array[index].contents
-        voices.append(EspeakVoice(
-            identifier=voice.identifier.decode(),
-            name=voice.name.decode(),
-            languages=_languages(voice.languages),
-            gender=_GENDERS.get(voice.gender, ""),
-        ))
+        voices.append(
+            EspeakVoice(
+                identifier=voice.identifier.decode(),
+                name=voice.name.decode(),
+                languages=_languages(voice.languages),
+                gender=_GENDERS.get(voice.gender, ""),
+            )
+        )
         index += 1
     return voices
 

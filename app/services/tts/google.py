@@ -11,6 +11,7 @@ used: without GOOGLE_APPLICATION_CREDENTIALS or a request's credentials, google 
 LINEAR16, MULAW and ALAW answers carry a WAV header (Google's docs): it is kept for `wav` and stripped
 for the raw formats, as upstream strips it.
 """
+
 from __future__ import annotations
 
 import base64
@@ -35,8 +36,7 @@ from app.services.tts.audio import Audio
 from app.services.tts.http import ProviderHttp
 from app.services.tts.locales import accent_name, language_name, locale_of_voice
 from app.services.tts.provider import SpeechProvider, Voice, voice
-from app.services.tts.provider_errors import (credentials_refused, invalid_credentials, json_or_none,
-                                              provider_error)
+from app.services.tts.provider_errors import credentials_refused, invalid_credentials, json_or_none, provider_error
 from app.services.tts.request import SpeechRequest
 from app.settings import TTSSettings
 
@@ -67,9 +67,11 @@ class GoogleProvider(SpeechProvider):
     def __init__(self, settings: TTSSettings):
         self.server_credentials = settings.google_credentials_json or settings.google_credentials_path
         self.http = ProviderHttp.for_provider("google", settings.google_base_url, settings)
-        self._tokens = _TokenSource(self.http.session, (settings.connect_timeout_seconds,
-                                                        settings.request_timeout_seconds),
-                                    request_token_uri=settings.google_token_uri)
+        self._tokens = _TokenSource(
+            self.http.session,
+            (settings.connect_timeout_seconds, settings.request_timeout_seconds),
+            request_token_uri=settings.google_token_uri,
+        )
 
     @property
     def configured(self) -> bool:
@@ -79,8 +81,9 @@ class GoogleProvider(SpeechProvider):
         if isinstance(value, dict):
             return
         if value is not None and not isinstance(value, str):
-            raise self.invalid_auth(f"Auth field 'credentials' must be a string or JSON object for provider "
-                                    f"{self.slug}")
+            raise self.invalid_auth(
+                f"Auth field 'credentials' must be a string or JSON object for provider {self.slug}"
+            )
         super().check_auth_field(name, value)
 
     def resolve_voice(self, voice_id: str | None, model: str | None) -> tuple[str, str]:
@@ -89,17 +92,27 @@ class GoogleProvider(SpeechProvider):
 
     def synthesize(self, request: SpeechRequest) -> Audio:
         per_request = bool(request.auth)
-        headers = self._auth_headers(request.auth.get("credentials") if per_request else self.server_credentials,
-                                     per_request)
+        headers = self._auth_headers(
+            request.auth.get("credentials") if per_request else self.server_credentials, per_request
+        )
         encoding, strip_header = _ENCODINGS.get(request.audio_format, ("LINEAR16", True))
         body = {
             "input": {"text": request.text},
             "voice": {"languageCode": locale_of_voice(request.voice_id), "name": request.voice_id},
-            "audioConfig": {"audioEncoding": encoding, "speakingRate": request.speaking_rate,
-                            "sampleRateHertz": request.sample_rate},
+            "audioConfig": {
+                "audioEncoding": encoding,
+                "speakingRate": request.speaking_rate,
+                "sampleRateHertz": request.sample_rate,
+            },
         }
-        response = self.http.request("POST", "/v1/text:synthesize", json=body, headers=headers,
-                                     connect_timeout=request.connect_timeout, request_timeout=request.request_timeout)
+        response = self.http.request(
+            "POST",
+            "/v1/text:synthesize",
+            json=body,
+            headers=headers,
+            connect_timeout=request.connect_timeout,
+            request_timeout=request.request_timeout,
+        )
         if response.status_code != 200:
             raise provider_error("google", response, _error_detail(response), per_request=per_request)
         data = _audio_content(response)
@@ -115,8 +128,10 @@ class GoogleProvider(SpeechProvider):
         response = self.http.request("GET", "/v1/voices", headers=self._auth_headers(self.server_credentials, False))
         body = json_or_none(response)
         if response.status_code != 200 or not isinstance(body, dict):
-            raise UpstreamError(f"google: voice catalog failed ({response.status_code}): {_error_detail(response)}",
-                                code="provider_error")
+            raise UpstreamError(
+                f"google: voice catalog failed ({response.status_code}): {_error_detail(response)}",
+                code="provider_error",
+            )
         return [_voice(item) for item in body.get("voices") or [] if isinstance(item, dict) and item.get("name")]
 
     def _auth_headers(self, source: str | dict | None, per_request: bool) -> dict[str, str]:
@@ -127,8 +142,9 @@ class GoogleProvider(SpeechProvider):
         except _Unusable as exc:
             raise invalid_credentials(str(exc), per_request=per_request) from None
         except google.auth.exceptions.RefreshError as exc:
-            raise credentials_refused("google", f"(OAuth2 grant): {_refresh_detail(exc, source)}",
-                                      per_request=per_request) from None
+            raise credentials_refused(
+                "google", f"(OAuth2 grant): {_refresh_detail(exc, source)}", per_request=per_request
+            ) from None
         except google.auth.exceptions.TransportError:
             raise UpstreamError("google: its OAuth2 endpoint cannot be reached", code="provider_unreachable") from None
 
@@ -153,7 +169,7 @@ class _TokenSource:
             credentials.value.before_request(self._transport, "POST", "", headers)
         return headers
 
-    def _credentials(self, source: str | dict, per_request: bool) -> "_Credentials":
+    def _credentials(self, source: str | dict, per_request: bool) -> _Credentials:
         key: tuple
         if isinstance(source, str) and not source.lstrip().startswith("{"):
             key = ("file", per_request, source, _file_signature(source))  # a rewritten file is read again
@@ -165,7 +181,8 @@ class _TokenSource:
                 self._by_value.move_to_end(str(key))
                 return cached
             loaded = self._by_value[str(key)] = _Credentials(
-                _load(source, self._request_token_uri if per_request else None))
+                _load(source, self._request_token_uri if per_request else None)
+            )
             while len(self._by_value) > _MAX_REQUEST_CREDENTIALS:
                 self._by_value.popitem(last=False)
             return loaded
@@ -208,8 +225,10 @@ def _load(source: str | dict, token_uri: str | None):
             # Google bills calls made with a user's credentials to a quota project: it must be named.
             project = info.get("quota_project_id") or info.get("project_id")
             if not project:
-                raise _Unusable("Failed to extract project_id from Google credentials: authorized_user "
-                                "credentials need a quota_project_id or project_id")
+                raise _Unusable(
+                    "Failed to extract project_id from Google credentials: authorized_user "
+                    "credentials need a quota_project_id or project_id"
+                )
             user = user_credentials.Credentials.from_authorized_user_info(info, scopes=[_SCOPE])
             if token_uri or info.get("token_uri"):
                 user = user.with_token_uri(token_uri or info["token_uri"])
@@ -217,8 +236,9 @@ def _load(source: str | dict, token_uri: str | None):
     except ValueError as exc:
         detail = str(exc) if "missing fields" in str(exc) else "the private key or fields cannot be read"
         raise _Unusable(f"Invalid Google credentials: {detail}") from None
-    raise _Unusable(f"Invalid Google credentials: type '{kind}' is not supported "
-                    f"(expected service_account or authorized_user)")
+    raise _Unusable(
+        f"Invalid Google credentials: type '{kind}' is not supported (expected service_account or authorized_user)"
+    )
 
 
 def _info(source: str | dict) -> dict:
@@ -275,9 +295,9 @@ def _wav_payload(data: bytes) -> bytes:
         return data
     offset = 12
     while offset + 8 <= len(data):
-        chunk, size = data[offset:offset + 4], struct.unpack("<I", data[offset + 4:offset + 8])[0]
+        chunk, size = data[offset : offset + 4], struct.unpack("<I", data[offset + 4 : offset + 8])[0]
         if chunk == b"data":
-            return data[offset + 8:offset + 8 + size]
+            return data[offset + 8 : offset + 8 + size]
         offset += 8 + size + (size & 1)
     raise UpstreamError("google returned a WAV file without audio data", code="provider_error")
 
@@ -297,7 +317,11 @@ def _voice(item: dict) -> Voice:
     first = codes[0] if codes else locale_of_voice(name)
     rate = item.get("naturalSampleRateHertz")
     return voice(
-        name, " ".join(name.split("-")[2:]) or name,
-        accent=accent_name(first), gender=_GENDERS.get(str(item.get("ssmlGender")), ""),
-        language=language_name(first), languages=codes, sample_rates=[rate] if rate else [],
+        name,
+        " ".join(name.split("-")[2:]) or name,
+        accent=accent_name(first),
+        gender=_GENDERS.get(str(item.get("ssmlGender")), ""),
+        language=language_name(first),
+        languages=codes,
+        sample_rates=[rate] if rate else [],
     )

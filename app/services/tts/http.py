@@ -16,6 +16,7 @@ timeouts (not what is left of one deadline), sleeps for any Retry-After it is se
 retries statuses and read failures for the same set of methods, where a synthesis POST must be retried on
 429/5xx but never after a read timeout.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,7 +26,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import HTTPError as Urllib3Error, ReadTimeoutError
+from urllib3.exceptions import HTTPError as Urllib3Error
+from urllib3.exceptions import ReadTimeoutError
 
 from app.errors import UpstreamError
 from app.redaction import MASK, redact
@@ -42,8 +44,16 @@ _AUDIO_MEDIA_TYPES = ("audio/", "application/octet-stream", "binary/octet-stream
 
 
 class ProviderHttp:
-    def __init__(self, name: str, base_url: str, *, connect_timeout: float, deadline: float, max_retries: int,
-                 backoff_seconds: float = 0.1):
+    def __init__(
+        self,
+        name: str,
+        base_url: str,
+        *,
+        connect_timeout: float,
+        deadline: float,
+        max_retries: int,
+        backoff_seconds: float = 0.1,
+    ):
         self.name = name
         self.base_url = base_url.rstrip("/")
         self.connect_timeout = connect_timeout
@@ -60,13 +70,28 @@ class ProviderHttp:
         self.session.mount("https://", adapter)
 
     @classmethod
-    def for_provider(cls, name: str, base_url: str, settings: TTSSettings) -> "ProviderHttp":
-        return cls(name, base_url, connect_timeout=settings.connect_timeout_seconds,
-                   deadline=settings.request_timeout_seconds, max_retries=settings.max_retries)
+    def for_provider(cls, name: str, base_url: str, settings: TTSSettings) -> ProviderHttp:
+        return cls(
+            name,
+            base_url,
+            connect_timeout=settings.connect_timeout_seconds,
+            deadline=settings.request_timeout_seconds,
+            max_retries=settings.max_retries,
+        )
 
-    def request(self, method: str, path: str, *, headers: dict[str, str], params=None, json=None, data=None,
-                connect_timeout: float | None = None, request_timeout: float | None = None,
-                expect_audio: bool = False) -> requests.Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: dict[str, str],
+        params=None,
+        json=None,
+        data=None,
+        connect_timeout: float | None = None,
+        request_timeout: float | None = None,
+        expect_audio: bool = False,
+    ) -> requests.Response:
         """The provider's answer, its body read in full within the deadline; 429/5xx and connection failures
         are retried, and the last answer (or an UpstreamError when none came) is returned to the caller to
         interpret. `connect_timeout` and `request_timeout` (a caller's) may shorten the server's limits,
@@ -81,8 +106,16 @@ class ProviderHttp:
             if left <= 0:
                 raise self._timeout(budget)
             try:
-                response = self.session.request(method, url, headers=headers, params=params, json=json, data=data,
-                                                timeout=(min(connect, left), left), stream=True)
+                response = self.session.request(
+                    method,
+                    url,
+                    headers=headers,
+                    params=params,
+                    json=json,
+                    data=data,
+                    timeout=(min(connect, left), left),
+                    stream=True,
+                )
                 try:
                     _read_body(response, ends)
                 finally:
@@ -123,7 +156,7 @@ class ProviderHttp:
         return UpstreamError(f"{self.name}: no complete answer within {budget:g} s", code="provider_timeout")
 
     def _pause(self, attempt: int, retry_after: str | None, ends: float) -> None:
-        delay = self.backoff_seconds * (2 ** attempt)
+        delay = self.backoff_seconds * (2**attempt)
         if retry_after:
             try:
                 delay = min(max(delay, float(retry_after)), _MAX_RETRY_AFTER)
@@ -140,7 +173,7 @@ class _DeadlinePassed(Exception):
 
 
 def _failure(exc: Exception) -> str:
-    """"connect" (nothing was sent or the pooled connection was dead), "timeout" (sent, no answer in
+    """ "connect" (nothing was sent or the pooled connection was dead), "timeout" (sent, no answer in
     time) or "cut" (an answer that broke off)."""
     if isinstance(exc, requests.ConnectTimeout):
         return "connect"
@@ -152,8 +185,15 @@ def _failure(exc: Exception) -> str:
 
 
 # Headers and query parameters that carry a credential in the providers' wire formats.
-_CREDENTIAL_HEADERS = {"authorization", "proxy-authorization", "xi-api-key", "x-api-key", "api-key", "x-goog-api-key",
-                       "ocp-apim-subscription-key"}
+_CREDENTIAL_HEADERS = {
+    "authorization",
+    "proxy-authorization",
+    "xi-api-key",
+    "x-api-key",
+    "api-key",
+    "x-goog-api-key",
+    "ocp-apim-subscription-key",
+}
 _CREDENTIAL_PARAMS = ("key", "token", "secret", "sig")
 
 
@@ -165,8 +205,11 @@ def _scrub_credentials(response: requests.Response) -> None:
     for name, value in response.request.headers.items():
         if name.lower() in _CREDENTIAL_HEADERS:
             sent += [value, *value.split()[1:]]  # the whole value, and the credential after its scheme
-    sent += [value for name, value in parse_qsl(urlsplit(response.request.url or "").query)
-             if any(part in name.lower() for part in _CREDENTIAL_PARAMS)]
+    sent += [
+        value
+        for name, value in parse_qsl(urlsplit(response.request.url or "").query)
+        if any(part in name.lower() for part in _CREDENTIAL_PARAMS)
+    ]
     secrets = sorted({s for s in sent if len(s) >= 4}, key=len, reverse=True)
     if not secrets:
         return

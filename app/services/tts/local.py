@@ -1,4 +1,5 @@
 """`local`: the offline espeak-ng voice, so the quickstart speaks without any key."""
+
 from __future__ import annotations
 
 from app.errors import BadRequest
@@ -38,12 +39,13 @@ class LocalProvider(SpeechProvider):
         if not self.has_voice(request.voice_id):
             raise BadRequest(f"local: unknown voice '{request.voice_id}' (see GET /voices)", code="unknown_voice")
         try:
-            pcm = EspeakEngine.instance().synthesize(request.text, request.voice_id,
-                                                     rate_wpm=round(_NORMAL_WPM * request.speaking_rate),
-                                                     pitch=round(pitch))
+            pcm = EspeakEngine.instance().synthesize(
+                request.text, request.voice_id, rate_wpm=round(_NORMAL_WPM * request.speaking_rate), pitch=round(pitch)
+            )
         except UnknownVoice:
-            raise BadRequest(f"local: unknown voice '{request.voice_id}' (see GET /voices)",
-                             code="unknown_voice") from None
+            raise BadRequest(
+                f"local: unknown voice '{request.voice_id}' (see GET /voices)", code="unknown_voice"
+            ) from None
         return audio.from_pcm(pcm, SAMPLE_RATE, request.audio_format, request.sample_rate)
 
     def has_voice(self, voice_id: str) -> bool:
@@ -53,17 +55,32 @@ class LocalProvider(SpeechProvider):
 
     def list_voices(self) -> list[Voice]:
         voices = [
-            voice(v.identifier, v.name, accent=_accent(v.name), gender=v.gender.capitalize(),
-                  language=v.languages[0] if v.languages else "", languages=list(v.languages),
-                  sample_rates=[SAMPLE_RATE])
+            voice(
+                v.identifier,
+                v.name,
+                accent=_accent(v.name),
+                gender=v.gender.capitalize(),
+                language=v.languages[0] if v.languages else "",
+                languages=list(v.languages),
+                sample_rates=[SAMPLE_RATE],
+            )
             for v in EspeakEngine.instance().voices()
         ]
-        voices += [voice(id_, name, accent=accent, gender="Female", language=language, languages=[language],
-                         sample_rates=[SAMPLE_RATE]) for id_, name, accent, language in _ENGLISH_VARIANTS]
+        voices += [
+            voice(
+                id_,
+                name,
+                accent=accent,
+                gender="Female",
+                language=language,
+                languages=[language],
+                sample_rates=[SAMPLE_RATE],
+            )
+            for id_, name, accent, language in _ENGLISH_VARIANTS
+        ]
         return voices
 
 
 def _accent(name: str) -> str:
     """'English (America)' → 'America'."""
-    return name[name.index("(") + 1:name.rindex(")")] if "(" in name and name.endswith(")") else ""
-
+    return name[name.index("(") + 1 : name.rindex(")")] if "(" in name and name.endswith(")") else ""

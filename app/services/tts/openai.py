@@ -4,6 +4,7 @@ OpenAI-compatible local TTS server speaks too. OpenAI has no voice-list endpoint
 Every answer is 24 kHz; other rates and Ogg are converted from its raw PCM. OPENAI_BASE_URL follows the
 openai SDK's convention (it includes `/v1`), so the same value works for both.
 """
+
 from __future__ import annotations
 
 from app.errors import BadRequest
@@ -18,8 +19,21 @@ from app.settings import TTSSettings
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 _RATE = 24_000
 _NATIVE = {audio.LINEAR16: "pcm", audio.WAV: "wav", audio.MP3: "mp3", audio.FLAC: "flac"}
-VOICES = ("alloy", "ash", "ballad", "coral", "echo", "fable", "onyx", "nova", "sage", "shimmer", "verse", "marin",
-          "cedar")
+VOICES = (
+    "alloy",
+    "ash",
+    "ballad",
+    "coral",
+    "echo",
+    "fable",
+    "onyx",
+    "nova",
+    "sage",
+    "shimmer",
+    "verse",
+    "marin",
+    "cedar",
+)
 _WITHOUT_INSTRUCTIONS = ("tts-1", "tts-1-hd")
 _VOICE_SETTINGS = {"instructions"}
 
@@ -44,21 +58,29 @@ class OpenAIProvider(SpeechProvider):
     def check(self, request: SpeechRequest) -> None:
         unknown = sorted(set(request.voice_settings) - _VOICE_SETTINGS)
         if unknown:
-            raise BadRequest(f"voice_settings: {', '.join(unknown)} not supported by openai (expected instructions)",
-                             code="invalid_voice_settings")
+            raise BadRequest(
+                f"voice_settings: {', '.join(unknown)} not supported by openai (expected instructions)",
+                code="invalid_voice_settings",
+            )
         instructions = request.voice_settings.get("instructions")
         if instructions is not None and not isinstance(instructions, str):
             raise BadRequest("voice_settings.instructions must be a string", code="invalid_voice_settings")
         if instructions and request.model in _WITHOUT_INSTRUCTIONS:
-            raise BadRequest(f"voice_settings.instructions is not supported by the model {request.model}",
-                             code="invalid_voice_settings")
+            raise BadRequest(
+                f"voice_settings.instructions is not supported by the model {request.model}",
+                code="invalid_voice_settings",
+            )
         super().check(request)
 
     def synthesize(self, request: SpeechRequest) -> Audio:
         key = request.api_key or self.api_key
         native = _NATIVE.get(request.audio_format) if request.sample_rate == _RATE else None
-        body: dict = {"model": request.model, "input": request.text, "voice": request.voice_id,
-                      "response_format": native or "pcm"}
+        body: dict = {
+            "model": request.model,
+            "input": request.text,
+            "voice": request.voice_id,
+            "response_format": native or "pcm",
+        }
         if request.speaking_rate != 1.0:
             body["speed"] = request.speaking_rate
         if request.voice_settings.get("instructions"):
@@ -66,9 +88,15 @@ class OpenAIProvider(SpeechProvider):
         headers = {"Content-Type": "application/json"}
         if key:
             headers["Authorization"] = f"Bearer {key}"
-        response = self.http.request("POST", "/audio/speech", json=body, headers=headers,
-                                     connect_timeout=request.connect_timeout, request_timeout=request.request_timeout,
-                                     expect_audio=True)
+        response = self.http.request(
+            "POST",
+            "/audio/speech",
+            json=body,
+            headers=headers,
+            connect_timeout=request.connect_timeout,
+            request_timeout=request.request_timeout,
+            expect_audio=True,
+        )
         if response.status_code != 200:
             raise provider_error("openai", response, _error_detail(response), per_request=bool(request.auth))
         if native:

@@ -1,5 +1,6 @@
 """The one interface every speech provider implements. Adding a provider is one module plus one line in
 `registry.PROVIDERS`."""
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -59,12 +60,16 @@ class SpeechProvider(ABC):
     def check(self, request: SpeechRequest) -> None:
         """Raise BadRequest for settings this provider cannot honour (before any cache lookup)."""
         if len(request.text) > self.max_text_chars:
-            raise BadRequest(f"text is {len(request.text)} characters long; {self.slug} accepts at most "
-                             f"{self.max_text_chars}", code="text_too_long")
+            raise BadRequest(
+                f"text is {len(request.text)} characters long; {self.slug} accepts at most {self.max_text_chars}",
+                code="text_too_long",
+            )
         if not self.min_speaking_rate <= request.speaking_rate <= self.max_speaking_rate:
-            raise BadRequest(f"speaking_rate {request.speaking_rate:g} is not supported by {self.slug} "
-                             f"(expected {self.min_speaking_rate:g} to {self.max_speaking_rate:g})",
-                             code="unsupported_speaking_rate")
+            raise BadRequest(
+                f"speaking_rate {request.speaking_rate:g} is not supported by {self.slug} "
+                f"(expected {self.min_speaking_rate:g} to {self.max_speaking_rate:g})",
+                code="unsupported_speaking_rate",
+            )
 
     @abstractmethod
     def synthesize(self, request: SpeechRequest) -> Audio:
@@ -74,20 +79,26 @@ class SpeechProvider(ABC):
     def list_voices(self) -> list[Voice]:
         """The provider's catalog, each voice in our descriptor shape."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional, nothing to release by default
         pass
 
     def missing_credentials(self) -> ApiError:
-        return NotConfigured(f"Missing server auth for provider {self.slug}: {self.missing_server_auth}",
-                             code="provider_not_configured")
+        return NotConfigured(
+            f"Missing server auth for provider {self.slug}: {self.missing_server_auth}", code="provider_not_configured"
+        )
 
 
-def voice(id: str, name: str, *, sample: str = "", accent: str = "", gender: str = "", language: str = "",
-          **extra: Any) -> Voice:
+def voice(
+    id: str, name: str, *, sample: str = "", accent: str = "", gender: str = "", language: str = "", **extra: Any
+) -> Voice:
     """A descriptor the SDKs parse: the six fields are always strings, never null."""
     descriptor: Voice = {
-        "id": id, "sample": sample or "", "name": name or id, "accent": accent or "Unknown",
-        "gender": gender or "Unknown", "language": language or "Unknown",
+        "id": id,
+        "sample": sample or "",
+        "name": name or id,
+        "accent": accent or "Unknown",
+        "gender": gender or "Unknown",
+        "language": language or "Unknown",
     }
     descriptor.update({key: value for key, value in extra.items() if value})
     return descriptor

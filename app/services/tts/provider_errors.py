@@ -1,4 +1,5 @@
 """Turning a provider's error answer into our error, without ever echoing credentials."""
+
 from __future__ import annotations
 
 import requests

@@ -1,4 +1,5 @@
 """Provider slug → implementation. Adding a provider: one new module and one line here."""
+
 from __future__ import annotations
 
 from app.services.tts.azure import AzureProvider

@@ -1,4 +1,5 @@
 """What a caller asks for (`SpeechOrder`) and the fully resolved request a provider receives."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ class Pronunciation:
 @dataclass(frozen=True)
 class SpeechOrder:
     """A request as the API or the CLI received it: every field but `text` may be left to defaults."""
+
     text: str
     provider: str | None = None
     voice_id: str | None = None
@@ -32,6 +34,7 @@ class SpeechOrder:
 @dataclass(frozen=True)
 class SpeechRequest:
     """A request with every default applied and the pronunciations already rewritten into `text`."""
+
     text: str
     provider: str
     voice_id: str

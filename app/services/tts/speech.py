@@ -1,5 +1,6 @@
 """`SpeechService.speak`: validate a speech order, apply defaults and pronunciations, and serve it from
 the synthesis cache or the provider."""
+
 from __future__ import annotations
 
 import time
@@ -19,6 +20,7 @@ from app.services.tts.request import SpeechOrder, SpeechRequest, apply_pronuncia
 @dataclass(frozen=True)
 class PreparedSpeech:
     """A validated, resolved request and its cache key: everything `deliver` needs."""
+
     provider: SpeechProvider
     request: SpeechRequest
     cache_key: str
@@ -45,8 +47,10 @@ class SpeechService:
         slug = canonical_slug(order.provider or self.default_provider)
         provider = self.providers.get(slug)
         if provider is None:
-            raise BadRequest(f"Unsupported provider: {slug} (expected one of {', '.join(self.providers)})",
-                             code="unsupported_provider")
+            raise BadRequest(
+                f"Unsupported provider: {slug} (expected one of {', '.join(self.providers)})",
+                code="unsupported_provider",
+            )
         provider.check_auth(order.auth)
         try:
             audio_format = audio.canonical_format(order.audio_format or audio.DEFAULT_FORMAT)
@@ -57,10 +61,16 @@ class SpeechService:
         voice_id, model = provider.resolve_voice(order.voice_id or None, order.model or None)
         request = SpeechRequest(
             text=apply_pronunciations(order.text, order.pronunciations),
-            provider=slug, voice_id=voice_id, model=model, audio_format=audio_format, sample_rate=sample_rate,
+            provider=slug,
+            voice_id=voice_id,
+            model=model,
+            audio_format=audio_format,
+            sample_rate=sample_rate,
             speaking_rate=1.0 if order.speaking_rate is None else float(order.speaking_rate),
-            voice_settings=dict(order.voice_settings or {}), auth=dict(order.auth),
-            connect_timeout=order.connect_timeout, request_timeout=order.request_timeout,
+            voice_settings=dict(order.voice_settings or {}),
+            auth=dict(order.auth),
+            connect_timeout=order.connect_timeout,
+            request_timeout=order.request_timeout,
         )
         provider.check(request)
         return provider, request
@@ -73,8 +83,9 @@ class SpeechService:
         """The audio from the cache, or from the provider (once per key at a time) and then cached."""
         request = prepared.request
         label = EntryLabel(provider=request.provider, voice_id=request.voice_id, model=request.model)
-        result, cached = self.cache.get_or_synthesize(prepared.cache_key, label,
-                                                      lambda: _measured(prepared.provider, request))
+        result, cached = self.cache.get_or_synthesize(
+            prepared.cache_key, label, lambda: _measured(prepared.provider, request)
+        )
         return SpeechResult(result, request, cached, prepared.cache_key)
 
     def speak(self, order: SpeechOrder) -> SpeechResult:

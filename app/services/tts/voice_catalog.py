@@ -1,5 +1,6 @@
 """`VoiceCatalog.all`: the voices of every usable provider, fetched in parallel, kept in memory for a
 short TTL, and served from the last good copy for a while when a provider fails."""
+
 from __future__ import annotations
 
 import logging
@@ -22,8 +23,14 @@ class _Copy:
 
 
 class VoiceCatalog:
-    def __init__(self, providers: dict[str, SpeechProvider], *, ttl_seconds: float, stale_seconds: float,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        providers: dict[str, SpeechProvider],
+        *,
+        ttl_seconds: float,
+        stale_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.providers = providers
         self.ttl_seconds = ttl_seconds
         self.stale_seconds = stale_seconds
@@ -37,8 +44,11 @@ class VoiceCatalog:
         its last good catalog if that is younger than the stale window, else UpstreamError naming it."""
         usable = [slug for slug, provider in self.providers.items() if provider.configured]
         now = self.clock()
-        fresh = {slug: copy.voices for slug in usable
-                 if (copy := self._copies.get(slug)) and now - copy.fetched_at < self.ttl_seconds}
+        fresh = {
+            slug: copy.voices
+            for slug in usable
+            if (copy := self._copies.get(slug)) and now - copy.fetched_at < self.ttl_seconds
+        }
         futures = {slug: self._pool.submit(self.providers[slug].list_voices) for slug in usable if slug not in fresh}
         failures: list[str] = []
         for slug, future in futures.items():
@@ -48,8 +58,12 @@ class VoiceCatalog:
                 copy = self._copies.get(slug)
                 reason = exc.message if isinstance(exc, ApiError) else type(exc).__name__
                 if copy and now - copy.fetched_at < self.stale_seconds:
-                    log.warning("voices of %s unavailable (%s): serving the copy from %.0f s ago",
-                                slug, reason, now - copy.fetched_at)
+                    log.warning(
+                        "voices of %s unavailable (%s): serving the copy from %.0f s ago",
+                        slug,
+                        reason,
+                        now - copy.fetched_at,
+                    )
                     fresh[slug] = copy.voices
                     continue
                 failures.append(reason if slug in reason else f"{slug}: {reason}")

@@ -137,13 +137,33 @@ def test_a_missing_file_is_synthesized_again(make_cache, tmp_path):
     assert produce.calls == 2
 
 
-def test_a_miss_answers_before_the_slow_write_and_waiters_still_hit(make_cache, database):
-    """The writer thread stores after the answer, but the key stays locked until it has: an identical
-    request arriving meanwhile waits and hits instead of calling the provider again."""
-    cache, produce = make_cache(), Producer()
-    cache.get_or_synthesize("3a" * 32, LABEL, produce)
-    audio, cached = cache.get_or_synthesize("3a" * 32, LABEL, produce)
-    assert cached and produce.calls == 1
+class GatedWrites:
+    """Audio files whose writes wait until the test opens the gate: a slow disk."""
+
+    def __init__(self, files, gate: threading.Event):
+        self._files, self._gate = files, gate
+
+    def write(self, *args, **kwargs):
+        if not self._gate.wait(10):
+            raise AssertionError("the write was waited for: the gate only opens after the answer")
+        return self._files.write(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._files, name)
+
+
+def test_a_miss_answers_before_the_slow_write_and_waiters_still_hit(make_cache):
+    """The writer thread stores after the answer; an identical request from another process that comes
+    once the write is done hits instead of calling the provider again."""
+    gate, produce = threading.Event(), Producer()
+    cache = make_cache()
+    cache.files = GatedWrites(cache.files, gate)
+    audio, cached = cache.get_or_synthesize("3a" * 32, LABEL, produce)  # answered while the write waits
+    assert not cached
+    gate.set()
+    cache.settle()
+    assert make_cache().get_or_synthesize("3a" * 32, LABEL, produce) == (audio, True)
+    assert produce.calls == 1
 
 
 def test_a_failed_synthesis_stores_nothing(make_cache):
@@ -180,7 +200,7 @@ def test_concurrent_identical_misses_in_threads_make_one_call(make_cache):
     assert len({audio.data for audio, _ in results}) == 1
 
 
-def _worker(database_url, cache_path, calls_file, start_at):
+def _worker(database_url, cache_path, calls_file, ready):
     database = Database(database_url)
     cache = SynthesisCache(CacheSettings(path=Path(cache_path)), database)
 
@@ -190,7 +210,7 @@ def _worker(database_url, cache_path, calls_file, start_at):
         time.sleep(0.3)
         return Audio(b"\x01" * 100, "linear16", 24_000, 2)
 
-    time.sleep(max(0.0, start_at - time.time()))
+    ready.wait(60)  # every worker imported and its cache built before the first miss
     threads = [threading.Thread(target=cache.get_or_synthesize, args=("5" * 64, LABEL, produce)) for _ in range(4)]
     for thread in threads:
         thread.start()
@@ -204,9 +224,9 @@ def test_concurrent_identical_misses_in_processes_make_one_call(database, databa
     calls_file = tmp_path / "calls.txt"
     calls_file.touch()
     context = multiprocessing.get_context("spawn")
-    start_at = time.time() + 1.5  # every worker imported and ready before the first miss
+    ready = context.Barrier(4)
     workers = [
-        context.Process(target=_worker, args=(database_url, str(tmp_path / "cache"), str(calls_file), start_at))
+        context.Process(target=_worker, args=(database_url, str(tmp_path / "cache"), str(calls_file), ready))
         for _ in range(4)
     ]
     for worker in workers:

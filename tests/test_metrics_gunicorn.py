@@ -73,6 +73,7 @@ def gunicorn(tmp_path, database_url):
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
+        server.stderr.close()
 
 
 def test_metrics_sum_traffic_of_both_workers_and_carry_no_tenant_text_or_secret(gunicorn):

@@ -29,6 +29,6 @@ def test_the_speak_example_is_accepted_as_is_and_audio_is_declared_first(client)
 def test_docs_link_the_playground_and_have_a_favicon(client):
     assert "(/playground)" in client.get("/openapi.json").json["info"]["description"]
     assert 'href="/favicon.ico"' in client.get("/docs").get_data(as_text=True)
-    favicon = client.get("/favicon.ico")
-    assert favicon.status_code == 200 and favicon.content_type == "image/png"
+    with client.get("/favicon.ico") as favicon:  # a file response: closing it closes the file
+        assert favicon.status_code == 200 and favicon.content_type == "image/png"
     assert client.get("/playground").status_code == 200

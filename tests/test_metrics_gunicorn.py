@@ -4,13 +4,14 @@ multiprocess mode), read back with prometheus_client's own text parser."""
 import os
 import signal
 import subprocess
+import sys
 import time
 
 import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.serving import GUNICORN, free_port, gunicorn_env
+from tests.serving import GUNICORN, ROOT, free_port, gunicorn_env
 
 TENANT, SECRET = "tenant-acme-7", "metrics-test-secret-123"
 TEXTS = ("Metrics across workers", "A second prompt")
@@ -50,22 +51,19 @@ def _wait_for(predicate, what: str, server, timeout: float = 30):
         time.sleep(0.1)
 
 
-@pytest.fixture
-def gunicorn(tmp_path, database_url):
+SERVE = [sys.executable, "-m", "app.serve"]  # what `tox -e serve` runs
+
+
+@pytest.fixture(params=[SERVE, GUNICORN], ids=["app.serve", "gunicorn"])
+def gunicorn(request, tmp_path, database_url):
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
     (metrics_dir / "counter_999999.db").write_bytes(b"left by a previous run")
     port = free_port()
-    env = gunicorn_env(
-        tmp_path,
-        PORT=str(port),
-        DATABASE_URL=database_url,
-        PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
-        AUTH_REQUIRED="true",
-        AUTH_API_SECRETS_JSON=f'[{{"id": "{TENANT}", "secret": "{SECRET}"}}]',
-        LOG_LEVEL="WARNING",
-    )
-    server = subprocess.Popen(GUNICORN, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = gunicorn_env(tmp_path, PORT=str(port), DATABASE_URL=database_url, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
+               AUTH_REQUIRED="true", AUTH_API_SECRETS_JSON=f'[{{"id": "{TENANT}", "secret": "{SECRET}"}}]',
+               LOG_LEVEL="WARNING")
+    server = subprocess.Popen(request.param, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_for(lambda: requests.get(base + "/", timeout=5).ok, "gunicorn did not start", server, timeout=60)

@@ -1,11 +1,25 @@
 """gunicorn settings, read from the same environment (and .env) as the app: HOST, PORT, WEB_CONCURRENCY."""
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 _ROOT = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, _ROOT)  # gunicorn reads this before --chdir
+
+# Before anything imports the app package (and with it prometheus_client, which picks its storage when
+# first imported): the directory where the workers' metrics are written, emptied of a previous run's files.
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip():
+    _METRICS_DIR, _METRICS_DIR_OURS = os.environ["PROMETHEUS_MULTIPROC_DIR"], False
+    os.makedirs(_METRICS_DIR, exist_ok=True)
+    for _stale in os.listdir(_METRICS_DIR):
+        if _stale.endswith(".db"):
+            os.unlink(os.path.join(_METRICS_DIR, _stale))
+else:
+    _METRICS_DIR, _METRICS_DIR_OURS = tempfile.mkdtemp(prefix="sayna-metrics-"), True
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _METRICS_DIR
 
 from app.log import gunicorn_logconfig
 from app.services.metrics import process_dir as metrics_dir
@@ -27,7 +41,6 @@ bind = f"{_settings.host}:{_settings.port}"
 workers = _settings.server.workers
 threads = _settings.server.threads
 timeout = _settings.server.timeout_seconds
-metrics_dir.prepare()  # before the app (and prometheus_client) is imported
 if timeout and _settings.tts.request_timeout_seconds >= timeout:  # gunicorn would kill the worker first
     _fail(
         f"TTS_REQUEST_TIMEOUT_SECONDS ({_settings.tts.request_timeout_seconds:g}) must be below "
@@ -83,7 +96,8 @@ def child_exit(server, worker):
 
 
 def on_exit(server):
-    metrics_dir.remove()
+    if _METRICS_DIR_OURS:
+        shutil.rmtree(_METRICS_DIR, ignore_errors=True)
     provisioning = getattr(server, "sip_provisioning", None)
     if provisioning is not None and provisioning.poll() is None:
         provisioning.terminate()

@@ -54,19 +54,29 @@ def _wait_for(predicate, what: str, server, timeout: float = 30):
 SERVE = [sys.executable, "-m", "app.serve"]  # what `tox -e serve` runs
 
 
-@pytest.fixture(params=[SERVE, GUNICORN], ids=["app.serve", "gunicorn"])
+@pytest.fixture(params=[(SERVE, False), (GUNICORN, True)], ids=["app.serve-own-dir", "gunicorn-given-dir"])
 def gunicorn(request, tmp_path, database_url):
+    """gunicorn as `tox -e serve` runs it (its own temporary metrics directory), and plainly with
+    PROMETHEUS_MULTIPROC_DIR given, holding a previous run's file."""
+    command, given = request.param
     metrics_dir = tmp_path / "metrics"
-    metrics_dir.mkdir()
-    (metrics_dir / "counter_999999.db").write_bytes(b"left by a previous run")
+    extra = {}
+    if given:
+        metrics_dir.mkdir()
+        (metrics_dir / "counter_999999.db").write_bytes(b"left by a previous run")
+        extra["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    else:
+        extra["TMPDIR"] = str(tmp_path)  # where gunicorn.conf.py makes its own directory
     port = free_port()
-    env = gunicorn_env(tmp_path, PORT=str(port), DATABASE_URL=database_url, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
+    env = gunicorn_env(tmp_path, PORT=str(port), DATABASE_URL=database_url, **extra,
                AUTH_REQUIRED="true", AUTH_API_SECRETS_JSON=f'[{{"id": "{TENANT}", "secret": "{SECRET}"}}]',
                LOG_LEVEL="WARNING")
-    server = subprocess.Popen(request.param, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_for(lambda: requests.get(base + "/", timeout=5).ok, "gunicorn did not start", server, timeout=60)
+        if not given:
+            [metrics_dir] = tmp_path.glob("sayna-metrics-*")
         yield base, metrics_dir, server
     finally:
         server.send_signal(signal.SIGTERM)

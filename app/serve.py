@@ -4,6 +4,7 @@ traceback; checked here first, every bad setting is one line and exit status 2.
 
 gunicorn then replaces this process (exec): importing `app.serve` has imported the app, and with it
 prometheus_client, which must first be imported after gunicorn.conf.py has set PROMETHEUS_MULTIPROC_DIR."""
+
 from __future__ import annotations
 
 import os
@@ -21,8 +22,20 @@ def main(argv: list[str]) -> None:
     except SettingsError as exc:
         sys.stderr.write(f"Invalid configuration: {exc}\n")
         raise SystemExit(2) from None
-    os.execv(sys.executable, [sys.executable, "-m", "gunicorn", "--chdir", str(ROOT),
-                              "--config", str(ROOT / "gunicorn.conf.py"), *argv, "wsgi:app"])
+    os.execv(
+        sys.executable,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--chdir",
+            str(ROOT),
+            "--config",
+            str(ROOT / "gunicorn.conf.py"),
+            *argv,
+            "wsgi:app",
+        ],
+    )
 
 
 if __name__ == "__main__":

@@ -68,9 +68,15 @@ def gunicorn(request, tmp_path, database_url):
     else:
         extra["TMPDIR"] = str(tmp_path)  # where gunicorn.conf.py makes its own directory
     port = free_port()
-    env = gunicorn_env(tmp_path, PORT=str(port), DATABASE_URL=database_url, **extra,
-               AUTH_REQUIRED="true", AUTH_API_SECRETS_JSON=f'[{{"id": "{TENANT}", "secret": "{SECRET}"}}]',
-               LOG_LEVEL="WARNING")
+    env = gunicorn_env(
+        tmp_path,
+        PORT=str(port),
+        DATABASE_URL=database_url,
+        **extra,
+        AUTH_REQUIRED="true",
+        AUTH_API_SECRETS_JSON=f'[{{"id": "{TENANT}", "secret": "{SECRET}"}}]',
+        LOG_LEVEL="WARNING",
+    )
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from app.db import Database
 from app.services.readiness import writable_problem
+from app.services.tts.registry import canonical_slug
 from app.settings import Settings, SettingsError
 
 
@@ -50,7 +51,7 @@ def open_database(url: str) -> Database:
 
 def check_default_speech(settings: Settings, providers: dict) -> None:
     """TTS_DEFAULT_PROVIDER names a provider with its credentials; LOCAL_TTS_VOICE is a voice espeak has."""
-    slug = settings.tts.default_provider
+    slug = canonical_slug(settings.tts.default_provider)
     provider = providers.get(slug)
     if provider is None:
         raise SettingsError(f"TTS_DEFAULT_PROVIDER '{slug}' is not a provider (expected one of {', '.join(providers)})")

@@ -48,3 +48,10 @@ def test_provider_defaults_and_base_urls():
         {"CARTESIA_API_KEY": "ca-key-1", "AZURE_SPEECH_SUBSCRIPTION_KEY": "az-key-1", "OPENAI_API_KEY": "sk-key-1"}
     )
     assert {"ca-key-1", "az-key-1", "sk-key-1"} <= configured_secrets(keys)
+
+
+def test_upstreams_other_spelling_of_azure_is_accepted_as_the_default_provider(make_app):
+    app = make_app(
+        TTS_DEFAULT_PROVIDER="microsoft-azure", AZURE_SPEECH_SUBSCRIPTION_KEY="az-key", AZURE_SPEECH_REGION="westeurope"
+    )
+    assert app.extensions["services"].speech.default_provider == "microsoft-azure"

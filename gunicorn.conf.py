@@ -51,6 +51,9 @@ loglevel = _settings.log_level.lower()
 # itself (JSON, path only, with the request id).
 accesslog = None
 errorlog = "-"
+# gunicorn 25+ opens a control socket for `gunicornc` at one path per user ($HOME/.gunicorn/gunicorn.ctl): every
+# instance on a host (several apps, a fleet test, parallel test runs) would fight over it, and we never use it.
+control_socket_disable = True
 # gunicorn's own lines (it prints a malformed request's headers) through the app's JSON formatter and redactor
 logconfig_dict = gunicorn_logconfig(_settings)
 

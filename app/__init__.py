@@ -12,6 +12,7 @@ from app.cli.cache import register_cache_cli
 from app.db.migrate import upgrade_to_head
 from app.extensions import SERVICES_KEY, Api
 from app.log import configure_logging
+from app.request_body import init_body_limit
 from app.request_log import init_request_logging
 from app.security import init_security
 from app.services.container import Services
@@ -31,7 +32,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.url_map.strict_slashes = False  # SDKs follow redirects, turning a POST into a GET: never redirect
     app.config.update(_openapi_config())
     app.json.sort_keys = False  # type: ignore[attr-defined]  # Flask's DefaultJSONProvider has it
-    app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     if settings.trusted_proxies:  # behind nginx (deploy/nginx.conf): the client's address, not the proxy's
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's documented way to add middleware
             app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from app.api.playground.routes import blp as playground
 
     init_request_logging(app)
+    init_body_limit(app, MAX_REQUEST_BYTES)
     init_metrics(app, services)
     init_security(app, services.authenticator)
     api = Api(app)  # one per app: its OpenAPI document describes this app only

@@ -76,7 +76,11 @@ def register_error_handlers(app: Flask, redactor: SecretRedactor) -> None:
         allowed = getattr(exc, "valid_methods", None)  # werkzeug's MethodNotAllowed carries it
         if status == 405 and allowed:
             headers["Allow"] = ", ".join(allowed)
-        message = {404: "Not found", 405: "Method not allowed"}.get(status) or exc.description or exc.name
+        message = (
+            {404: "Not found", 405: "Method not allowed", 413: "Request body too large"}.get(status)
+            or exc.description
+            or exc.name
+        )
         return error_response(message, _HTTP_CODES.get(status, "http_error"), status, headers)
 
     @app.errorhandler(Exception)

@@ -8,12 +8,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 
 import jwt
 from google.protobuf import json_format
 from livekit.protocol.webhook import WebhookEvent
 
+from app import strict_json
 from app.errors import BadRequest, ServiceUnavailable, Unauthorized
 from app.settings import LiveKitSettings
 
@@ -55,9 +55,9 @@ class WebhookVerifier:
         if not isinstance(claimed, str) or not hmac.compare_digest(claimed.encode(), expected.encode()):
             raise WebhookRejected("LiveKit webhook body does not match its signature")
         try:
-            document = json.loads(body.decode("utf-8"))
+            document = strict_json.loads(body)
             if not isinstance(document, dict):  # protobuf's parser would take `[]` for an empty event
                 raise ValueError("not a JSON object")
             return json_format.ParseDict(document, WebhookEvent(), ignore_unknown_fields=True)
-        except (ValueError, json_format.ParseError):  # UnicodeDecodeError and JSONDecodeError included
+        except (ValueError, json_format.ParseError):  # strict_json.InvalidJson included
             raise BadRequest("The webhook body is not a LiveKit event", code="invalid_webhook_event") from None

@@ -1,0 +1,39 @@
+"""Every request body is bounded before anyone reads it, whether it announces its length or not.
+
+Flask enforces MAX_CONTENT_LENGTH up front only for a Content-Length; a chunked body is cut at the limit
+while being read, so a parser sees a truncated document (a 50 MB chunked upload was answered "invalid
+JSON"). Here a chunked body is read once, never past limit + 1 bytes: over the limit it is a 413 like
+its announced counterpart, and under it the body becomes an ordinary sized one for everyone after us.
+"""
+
+from __future__ import annotations
+
+import io
+
+from flask import Flask, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+_CHUNK = 64 << 10
+
+
+def init_body_limit(app: Flask, limit: int) -> None:
+    app.config["MAX_CONTENT_LENGTH"] = limit
+
+    @app.before_request
+    def _bound_chunked_body():
+        environ = request.environ
+        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        # Only a server that ends the stream itself (gunicorn does) can be read without a length.
+        if not chunked or environ.get("CONTENT_LENGTH") or not environ.get("wsgi.input_terminated"):
+            return
+        body = bytearray()
+        stream = environ["wsgi.input"]
+        while len(body) <= limit:
+            chunk = stream.read(min(_CHUNK, limit + 1 - len(body)))
+            if not chunk:
+                break
+            body += chunk
+        if len(body) > limit:
+            raise RequestEntityTooLarge()
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))

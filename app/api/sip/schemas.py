@@ -1,4 +1,4 @@
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from app.api.blueprint import RequestSchema, not_blank
 
@@ -56,18 +56,32 @@ class SipHookSchema(Schema):
     auth_id = fields.String(required=True, metadata={"example": "acme"})
 
 
+# What the sip_hooks columns hold (app/db/models.py): a value over these is a 400, not a failed insert.
+_HOST_CHARS = 255
+_URL_CHARS = 2048
+_AUTH_ID_CHARS = 255
+_PRINTABLE = validate.Regexp(r"^[^\x00-\x1f\x7f]*$", error="must not contain control characters")
+
+
+_HOST = [validate.Length(max=_HOST_CHARS), _PRINTABLE]
+
+
 class SipHookEntrySchema(RequestSchema):
-    host = fields.String(required=True, validate=not_blank, metadata={"example": "sip.example.com"})
-    url = fields.String(required=True, validate=not_blank, metadata={"example": "https://hooks.example.com/sip"})
-    auth_id = fields.String(metadata={"example": "acme"})
+    host = fields.String(required=True, validate=[not_blank, *_HOST], metadata={"example": "sip.example.com"})
+    url = fields.String(
+        required=True,
+        validate=[not_blank, validate.Length(max=_URL_CHARS), _PRINTABLE],
+        metadata={"example": "https://hooks.example.com/sip"},
+    )
+    auth_id = fields.String(validate=[validate.Length(max=_AUTH_ID_CHARS), _PRINTABLE], metadata={"example": "acme"})
 
 
 class SipHooksRequestSchema(RequestSchema):
-    hooks = fields.List(fields.Nested(SipHookEntrySchema), load_default=list)
+    hooks = fields.List(fields.Nested(SipHookEntrySchema), required=True)
 
 
 class SipHostsRequestSchema(RequestSchema):
-    hosts = fields.List(fields.String(), load_default=list, metadata={"example": ["sip.example.com"]})
+    hosts = fields.List(fields.String(validate=_HOST), load_default=list, metadata={"example": ["sip.example.com"]})
 
 
 class SipHooksResponseSchema(Schema):

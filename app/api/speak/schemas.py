@@ -12,9 +12,36 @@ from app.services.tts import Pronunciation, SpeechOrder
 _FORMAT = "linear16, wav, mp3, ogg (opus), mulaw or flac (aliases: pcm, opus, ulaw)"
 
 
+# Bounds on the rewrite list; the rewritten text must also fit the provider's own limit (`text_too_long`).
+_MAX_PRONUNCIATIONS = 100
+_MAX_WORD_CHARS = 100
+_MAX_PRONUNCIATION_CHARS = 500
+_MAX_TIMEOUT_SECONDS = 3600  # a caller's timeout only shortens the server's deadline; beyond this it is a typo
+
+
 class PronunciationSchema(RequestSchema):
-    word = fields.String(required=True, validate=not_blank, metadata={"example": "API"})
-    pronunciation = fields.String(required=True, metadata={"example": "A P I"})
+    word = fields.String(
+        required=True, validate=[not_blank, validate.Length(max=_MAX_WORD_CHARS)], metadata={"example": "API"}
+    )
+    pronunciation = fields.String(
+        required=True, validate=validate.Length(max=_MAX_PRONUNCIATION_CHARS), metadata={"example": "A P I"}
+    )
+
+
+def _pronunciations(**metadata) -> fields.List:
+    return fields.List(
+        fields.Nested(PronunciationSchema),
+        load_default=list,
+        validate=validate.Length(max=_MAX_PRONUNCIATIONS),
+        metadata=metadata,
+    )
+
+
+def _timeout(description: str) -> fields.Float:
+    return fields.Float(
+        validate=validate.Range(min=0, min_inclusive=False, max=_MAX_TIMEOUT_SECONDS),
+        metadata={"description": description},
+    )
 
 
 class TTSConfigSchema(RequestSchema):
@@ -33,19 +60,9 @@ class TTSConfigSchema(RequestSchema):
     )
     audio_format = fields.String(metadata={"description": _FORMAT, "example": "wav"})
     sample_rate = fields.Integer(strict=True, metadata={"description": "8000 to 48000", "example": 24000})
-    connection_timeout = fields.Float(
-        validate=validate.Range(min=0, min_inclusive=False),
-        metadata={"description": "Seconds to connect to the provider"},
-    )
-    request_timeout = fields.Float(
-        validate=validate.Range(min=0, min_inclusive=False),
-        metadata={"description": "Seconds to wait for the provider's answer"},
-    )
-    pronunciations = fields.List(
-        fields.Nested(PronunciationSchema),
-        load_default=list,
-        metadata={"description": "Words rewritten, in order, before synthesis"},
-    )
+    connection_timeout = _timeout("Seconds to connect to the provider (only shortens the server's own)")
+    request_timeout = _timeout("Seconds to wait for the provider's answer (only shortens the server's own)")
+    pronunciations = _pronunciations(description="Words rewritten, in order, before synthesis")
     # Checked against the provider's own rules by the speech service (the keys depend on the provider).
     auth = fields.Dict(
         keys=fields.String(),
@@ -78,7 +95,7 @@ class SpeakRequestSchema(RequestSchema):
     audio_format = fields.String(metadata={"description": _FORMAT})
     sample_rate = fields.Integer(strict=True)
     speaking_rate = fields.Float(validate=validate.Range(min=0.25, max=4.0))
-    pronunciations = fields.List(fields.Nested(PronunciationSchema), load_default=list)
+    pronunciations = _pronunciations()
     tts_config = fields.Nested(TTSConfigSchema, metadata={"description": "The SDKs' nested form"})
 
     @post_load

@@ -52,13 +52,10 @@ class ElevenLabsProvider(SpeechProvider):
     def configured(self) -> bool:
         return bool(self.api_key)
 
+    def text_limit(self, model: str) -> int:
+        return _TEXT_LIMITS.get(model, self.max_text_chars)
+
     def check(self, request: SpeechRequest) -> None:
-        limit = _TEXT_LIMITS.get(request.model, self.max_text_chars)
-        if len(request.text) > limit:
-            raise BadRequest(
-                f"text is {len(request.text)} characters long; elevenlabs ({request.model}) accepts at most {limit}",
-                code="text_too_long",
-            )
         unknown = sorted(set(request.voice_settings) - _VOICE_SETTINGS)
         if unknown:
             raise BadRequest(

@@ -57,13 +57,15 @@ class SpeechProvider(ABC):
     def invalid_auth(self, detail: str) -> ApiError:
         return BadRequest(f"Invalid auth input for provider {self.slug}: {detail}", code="invalid_provider_auth")
 
+    def text_limit(self, model: str) -> int:
+        """The most characters one synthesis with `model` accepts."""
+        return self.max_text_chars
+
     def check(self, request: SpeechRequest) -> None:
         """Raise BadRequest for settings this provider cannot honour (before any cache lookup)."""
-        if len(request.text) > self.max_text_chars:
-            raise BadRequest(
-                f"text is {len(request.text)} characters long; {self.slug} accepts at most {self.max_text_chars}",
-                code="text_too_long",
-            )
+        limit = self.text_limit(request.model)
+        if len(request.text) > limit:
+            raise self.text_too_long(len(request.text), limit, request.model)
         if not self.min_speaking_rate <= request.speaking_rate <= self.max_speaking_rate:
             raise BadRequest(
                 f"speaking_rate {request.speaking_rate:g} is not supported by {self.slug} "
@@ -81,6 +83,10 @@ class SpeechProvider(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional, nothing to release by default
         pass
+
+    def text_too_long(self, length: int, limit: int, model: str) -> ApiError:
+        named = f"{self.slug} ({model})" if limit != self.max_text_chars else self.slug
+        return BadRequest(f"text is {length} characters long; {named} accepts at most {limit}", code="text_too_long")
 
     def missing_credentials(self) -> ApiError:
         return NotConfigured(

@@ -54,9 +54,25 @@ class SpeechRequest:
         return value if isinstance(value, str) else None
 
 
-def apply_pronunciations(text: str, pronunciations: tuple[Pronunciation, ...]) -> str:
-    """Plain, case-sensitive substring replacement in list order, as the upstream server does."""
+class TextTooLong(ValueError):
+    def __init__(self, length: int):
+        super().__init__(length)
+        self.length = length
+
+
+def apply_pronunciations(text: str, pronunciations: tuple[Pronunciation, ...], limit: int) -> str:
+    """Plain, case-sensitive substring replacement in list order, as the upstream server does.
+
+    Raises TextTooLong as soon as the text is, or one rewrite would make it, longer than `limit`: the
+    length is computed before the new text is, since each rewrite can multiply it (nine pronunciations
+    `a -> aaaaaaaaaa` turned 40 characters into 400 million)."""
+    if len(text) > limit:
+        raise TextTooLong(len(text))
     for item in pronunciations:
-        if item.word:
-            text = text.replace(item.word, item.pronunciation)
+        if not item.word:
+            continue
+        length = len(text) + text.count(item.word) * (len(item.pronunciation) - len(item.word))
+        if length > limit:
+            raise TextTooLong(length)
+        text = text.replace(item.word, item.pronunciation)
     return text

@@ -14,7 +14,7 @@ from app.services.tts import audio
 from app.services.tts.audio import Audio, BrokenAudio, UnsupportedAudio
 from app.services.tts.provider import SpeechProvider
 from app.services.tts.registry import canonical_slug
-from app.services.tts.request import SpeechOrder, SpeechRequest, apply_pronunciations
+from app.services.tts.request import SpeechOrder, SpeechRequest, TextTooLong, apply_pronunciations
 
 
 @dataclass(frozen=True)
@@ -59,8 +59,13 @@ class SpeechService:
         except UnsupportedAudio as exc:
             raise BadRequest(str(exc), code="unsupported_audio_format") from None
         voice_id, model = provider.resolve_voice(order.voice_id or None, order.model or None)
+        limit = provider.text_limit(model)
+        try:
+            text = apply_pronunciations(order.text, order.pronunciations, limit)
+        except TextTooLong as exc:
+            raise provider.text_too_long(exc.length, limit, model) from None
         request = SpeechRequest(
-            text=apply_pronunciations(order.text, order.pronunciations),
+            text=text,
             provider=slug,
             voice_id=voice_id,
             model=model,

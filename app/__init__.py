@@ -12,7 +12,7 @@ from app.cli.cache import register_cache_cli
 from app.db.migrate import upgrade_to_head
 from app.extensions import SERVICES_KEY, Api
 from app.log import configure_logging
-from app.request_body import init_body_limit
+from app.request_input import init_input_limits
 from app.request_log import init_request_logging
 from app.security import init_security
 from app.services.container import Services
@@ -30,7 +30,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app = Flask(__name__)
     app.url_map.strict_slashes = False  # SDKs follow redirects, turning a POST into a GET: never redirect
-    app.config.update(_openapi_config())
+    app.config.update(_openapi_config(settings.auth.required))
     app.json.sort_keys = False  # type: ignore[attr-defined]  # Flask's DefaultJSONProvider has it
     if settings.trusted_proxies:  # behind nginx (deploy/nginx.conf): the client's address, not the proxy's
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's documented way to add middleware
@@ -50,10 +50,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     from app.api.playground.routes import blp as playground
 
     init_request_logging(app)
-    init_body_limit(app, MAX_REQUEST_BYTES)
+    init_input_limits(app, MAX_REQUEST_BYTES)
     init_metrics(app, services)
     init_security(app, services.authenticator)
-    api = Api(app)  # one per app: its OpenAPI document describes this app only
+    api = Api(app, auth_required=settings.auth.required)  # one per app: its document describes this app only
     _document_security(api)
     register_blueprints(api)
     register_error_handlers(app, redactor)
@@ -68,7 +68,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     return app
 
 
-def _openapi_config() -> dict:
+def _openapi_config(auth_required: bool) -> dict:
+    security: list[dict] = [{"bearerAuth": []}, {"apiKeyQuery": []}] if auth_required else []
     return {
         "API_TITLE": "Sayna voice API",
         "API_VERSION": API_VERSION,
@@ -84,7 +85,7 @@ def _openapi_config() -> dict:
                 "send `Authorization: Bearer <token>` or `?api_key=<token>`. "
                 "Hear it in the [playground](/playground)."
             },
-            "security": [{"bearerAuth": []}, {"apiKeyQuery": []}],
+            "security": security,
         },
     }
 

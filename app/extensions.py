@@ -26,6 +26,16 @@ class ErrorSchema(Schema):
 
 class Api(_Api):
     ERROR_SCHEMA = ErrorSchema
+    # No catch-all `default` response: every status an operation answers is listed (app.api.openapi).
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
+    def __init__(self, app: Flask | None = None, *, auth_required: bool = False, spec_kwargs: dict | None = None):
+        from app.api.openapi import ErrorResponses, exclusive_bounds  # the HTTP layer, imported with an app
+
+        spec_kwargs = dict(spec_kwargs or {})
+        spec_kwargs["extra_plugins"] = [*spec_kwargs.get("extra_plugins", ()), ErrorResponses(auth_required)]
+        super().__init__(app, spec_kwargs=spec_kwargs)
+        self.ma_plugin.converter.add_attribute_function(exclusive_bounds)
 
 
 SERVICES_KEY = "services"

@@ -5,7 +5,7 @@ official Python SDK sends it."""
 from __future__ import annotations
 
 import flask_smorest
-from marshmallow import EXCLUDE, Schema, ValidationError
+from marshmallow import EXCLUDE, Schema, ValidationError, validate
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
@@ -27,15 +27,6 @@ class _Parser(FlaskParser):
         except strict_json.InvalidJson as exc:
             raise BadRequest(f"Invalid JSON body: {exc}") from None
 
-    def load_querystring(self, req, schema):
-        for key, value in req.args.items(multi=True):
-            try:
-                strict_json.check_string(key)
-                strict_json.check_string(value)
-            except strict_json.InvalidJson as exc:
-                raise BadRequest(f"Invalid query string: {exc}") from None
-        return super().load_querystring(req, schema)
-
 
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = _Parser()
@@ -53,7 +44,16 @@ class RequestSchema(Schema):
             field_obj.allow_none = True
 
 
-def not_blank(value: str) -> None:
-    """Validator: the string must have something besides white space."""
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError("cannot be empty")
+class _NotBlank(validate.Length):
+    """The string must have something besides white space; a Length, so the document says `minLength: 1`."""
+
+    def __init__(self):
+        super().__init__(min=1, error="cannot be empty")
+
+    def __call__(self, value):
+        if not isinstance(value, str) or not value.strip():
+            raise ValidationError("cannot be empty")
+        return value
+
+
+not_blank = _NotBlank()

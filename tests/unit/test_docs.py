@@ -4,7 +4,10 @@ from __future__ import annotations
 
 
 def _operations(client):
-    spec = client.get("/openapi.json").json
+    yield from _operations_of(client.get("/openapi.json").json)
+
+
+def _operations_of(spec):
     for path, item in spec["paths"].items():
         for method, operation in item.items():
             if method in ("get", "post", "put", "delete", "patch", "head"):
@@ -32,3 +35,55 @@ def test_docs_link_the_playground_and_have_a_favicon(client):
     with client.get("/favicon.ico") as favicon:  # a file response: closing it closes the file
         assert favicon.status_code == 200 and favicon.content_type == "image/png"
     assert client.get("/playground").status_code == 200
+
+
+def test_every_error_the_server_answers_is_declared_with_the_error_body(make_app):
+    secrets = '[{"id": "acme", "secret": "s3cret-token"}]'
+    spec = make_app(AUTH_REQUIRED="true", AUTH_API_SECRETS_JSON=secrets).test_client().get("/openapi.json").json
+    operations = dict(_operations_of(spec))
+    public = {"GET /", "GET /ready", "POST /livekit/webhook"}
+    assert public <= set(operations)
+    for name, operation in operations.items():
+        responses = operation["responses"]
+        assert "default" not in responses, name
+        assert "401" in responses or name in public, name
+        assert "500" in responses, name
+        if "requestBody" in operation:
+            assert {"400", "413"} <= set(responses), name
+        for status, response in responses.items():
+            if status[0] in "45":
+                assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}, (
+                    name,
+                    status,
+                )
+
+
+def test_without_auth_the_document_asks_for_no_token(client):
+    spec = client.get("/openapi.json").json
+    assert spec["security"] == []
+    signed = {"POST /livekit/webhook"}  # its 401 is a bad signature, not a missing token
+    assert all("401" not in operation["responses"] for name, operation in _operations_of(spec) if name not in signed)
+
+
+def test_request_bounds_are_declared_as_enforced(client):
+    spec = client.get("/openapi.json").json
+    schemas = spec["components"]["schemas"]
+    for name in ("connection_timeout", "request_timeout"):
+        timeout = schemas["TTSConfig"]["properties"][name]
+        assert timeout["minimum"] == 0 and timeout["exclusiveMinimum"] is True and timeout["maximum"] == 3600
+    assert schemas["SpeakRequest"]["properties"]["pronunciations"]["maxItems"] == 100
+    assert schemas["Pronunciation"]["properties"]["word"] == {
+        **schemas["Pronunciation"]["properties"]["word"],
+        "minLength": 1,
+        "maxLength": 100,
+    }
+    assert schemas["TokenRequest"]["properties"]["room_name"]["minLength"] == 1
+    assert schemas["SipHookEntry"]["properties"]["host"]["maxLength"] == 255
+    for schema, field in (
+        ("SipCallRequest", "from_phone_number"),
+        ("SipCallRequest", "to_phone_number"),
+        ("SipTransferRequest", "transfer_to"),
+    ):
+        assert schemas[schema]["properties"][field]["pattern"] == r"^\s*\+?[0-9]+\s*$"
+    stream_id = spec["paths"]["/recording/{stream_id}"]["parameters"][0]["schema"]
+    assert stream_id["maxLength"] == 256 and stream_id["pattern"] == r"^[^/\\%\x00-\x1f\x7f]+$"

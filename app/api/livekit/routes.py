@@ -85,7 +85,14 @@ def mute_track(body):
 
 
 @blp.route("/livekit/webhook", methods=["POST"])
-@blp.doc(security=[])
+@blp.doc(
+    security=[],
+    requestBody={
+        "required": True,
+        "description": "LiveKit's event, signed in `Authorization` (a JWT carrying the body's sha256)",
+        "content": {"application/webhook+json": {"schema": {"type": "object"}}},
+    },
+)
 @blp.response(200, WebhookReceivedSchema)
 @blp.alt_response(400, schema=ErrorSchema, description="Signed body is not a LiveKit event")
 @blp.alt_response(

@@ -4,7 +4,7 @@ from werkzeug.routing import BaseConverter
 from app.api.blueprint import Blueprint
 from app.extensions import ErrorSchema, services
 from app.security import current_tenant
-from app.services.recordings import Download, DownloadRequest
+from app.services.recordings import MAX_STREAM_ID_BYTES, STREAM_ID_PATTERN, Download, DownloadRequest
 
 blp = Blueprint("recording", __name__, description="Session recordings")
 
@@ -35,7 +35,12 @@ _STREAM_ID_PARAMETER = {
     "name": "stream_id",
     "required": True,
     "description": "The session's stream id: at most 256 bytes, without '/', '\\', '..', '%' or control characters",
-    "schema": {"type": "string", "example": "550e8400-e29b-41d4-a716-446655440000"},
+    "schema": {
+        "type": "string",
+        "maxLength": MAX_STREAM_ID_BYTES,
+        "pattern": STREAM_ID_PATTERN,
+        "example": "550e8400-e29b-41d4-a716-446655440000",
+    },
 }
 
 

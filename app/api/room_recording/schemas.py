@@ -1,6 +1,7 @@
 from marshmallow import Schema, fields
 
 from app.api.blueprint import RequestSchema
+from app.services.recordings import MAX_STREAM_ID_BYTES, STREAM_ID_PATTERN
 
 
 class StartRecordingSchema(RequestSchema):
@@ -9,6 +10,8 @@ class StartRecordingSchema(RequestSchema):
             "description": "Names the recording (`GET /recording/{stream_id}`); a new UUID when absent. At most 256 "
             "bytes, without '/', '\\\\', '..', '%' or control characters, and not already used",
             "example": "550e8400-e29b-41d4-a716-446655440000",
+            "maxLength": MAX_STREAM_ID_BYTES,
+            "pattern": STREAM_ID_PATTERN,
         }
     )
 

@@ -1,6 +1,7 @@
 from marshmallow import Schema, fields, validate
 
 from app.api.blueprint import RequestSchema, not_blank
+from app.services.sip.phone import PHONE_NUMBER_PATTERN
 
 
 class SipOverridesSchema(RequestSchema):
@@ -13,11 +14,14 @@ class SipCallRequestSchema(RequestSchema):
     room_name = fields.String(required=True, validate=not_blank, metadata={"example": "call-room-123"})
     participant_name = fields.String(required=True, validate=not_blank, metadata={"example": "John Doe"})
     participant_identity = fields.String(required=True, validate=not_blank, metadata={"example": "caller-456"})
-    from_phone_number = fields.String(required=True, metadata={"example": "+15105550123"})
+    from_phone_number = fields.String(
+        required=True, metadata={"example": "+15105550123", "pattern": PHONE_NUMBER_PATTERN}
+    )
     to_phone_number = fields.String(
         required=True,
         metadata={
             "example": "+15551234567",
+            "pattern": PHONE_NUMBER_PATTERN,
             "description": "International (+1234567890), national (07123456789) or an extension (1234)",
         },
     )
@@ -37,7 +41,7 @@ class SipCallResponseSchema(Schema):
 class SipTransferRequestSchema(RequestSchema):
     room_name = fields.String(required=True, validate=not_blank, metadata={"example": "call-room-123"})
     participant_identity = fields.String(required=True, validate=not_blank, metadata={"example": "sip_participant_456"})
-    transfer_to = fields.String(required=True, metadata={"example": "+15551234567"})
+    transfer_to = fields.String(required=True, metadata={"example": "+15551234567", "pattern": PHONE_NUMBER_PATTERN})
 
 
 class SipTransferResponseSchema(Schema):

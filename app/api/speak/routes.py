@@ -19,7 +19,6 @@ _ERRORS = {
         "the provider's limit, malformed JSON, request credentials (`tts_config.auth`) that do "
         "not fit the provider or that it refused, or a request the provider rejected"
     },
-    "401": {"description": "Missing or wrong token (AUTH_REQUIRED=true)"},
     "500": {"description": "Provider failure or missing provider credentials; the message names the provider"},
 }
 _BINARY = {"schema": {"type": "string", "format": "binary"}}

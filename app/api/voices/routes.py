@@ -13,7 +13,6 @@ blp = Blueprint("voices", __name__, description="Voice catalog aggregated from T
             "their keys are set",
             "content": {"application/json": {"schema": CATALOG}},
         },
-        "401": {"description": "Missing or wrong token (AUTH_REQUIRED=true)"},
         "500": {
             "description": "A configured provider failed and has no recent catalog to fall back on; the "
             "message names it"

@@ -10,7 +10,7 @@ from app.services.recordings.errors import (
 )
 from app.services.recordings.service import Recordings, build_store
 from app.services.recordings.store import ByteRange, RecordingInfo, object_key
-from app.services.recordings.stream_id import MAX_STREAM_ID_BYTES, validate_stream_id
+from app.services.recordings.stream_id import MAX_STREAM_ID_BYTES, STREAM_ID_PATTERN, validate_stream_id
 
 __all__ = [
     "ByteRange",
@@ -18,6 +18,7 @@ __all__ = [
     "DownloadRequest",
     "InvalidStreamId",
     "MAX_STREAM_ID_BYTES",
+    "STREAM_ID_PATTERN",
     "RecordingInfo",
     "RecordingNotFound",
     "Recordings",

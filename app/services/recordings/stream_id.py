@@ -12,6 +12,8 @@ import unicodedata
 from app.services.recordings.errors import InvalidStreamId
 
 MAX_STREAM_ID_BYTES = 256
+# What of the rules below a regular expression can say, for the API's documentation.
+STREAM_ID_PATTERN = r"^[^/\\%\x00-\x1f\x7f]+$"
 
 # Cc controls (NUL, CR, LF, ESC...), Cf invisible formatting (bidi overrides, zero-width joiners),
 # Cs lone surrogates, Co private use, Cn unassigned, Zl/Zp line and paragraph separators.

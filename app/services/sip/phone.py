@@ -5,6 +5,9 @@ valid; there is deliberately no length or E.164 rule."""
 
 from __future__ import annotations
 
+# The rule below as a regular expression, for the API's documentation.
+PHONE_NUMBER_PATTERN = r"^\s*\+?[0-9]+\s*$"
+
 
 class InvalidPhoneNumber(ValueError):
     pass

@@ -1,4 +1,5 @@
-"""Every request body is bounded before anyone reads it, whether it announces its length or not.
+"""What reaches a view is bounded: the body before anyone reads it, whether it announces its length or
+not, and the strings of the path and query (JSON bodies are checked by `app.strict_json` when parsed).
 
 Flask enforces MAX_CONTENT_LENGTH up front only for a Content-Length; a chunked body is cut at the limit
 while being read, so a parser sees a truncated document (a 50 MB chunked upload was answered "invalid
@@ -13,11 +14,26 @@ import io
 from flask import Flask, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from app import strict_json
+from app.errors import BadRequest
+
 _CHUNK = 64 << 10
 
 
-def init_body_limit(app: Flask, limit: int) -> None:
+def init_input_limits(app: Flask, limit: int) -> None:
     app.config["MAX_CONTENT_LENGTH"] = limit
+
+    @app.before_request
+    def _refuse_unstorable_text():
+        """A NUL or an unpaired surrogate in the path or the query would fail far away (PostgreSQL
+        refuses NUL in text): refused here, for every route."""
+        values = [*request.args.keys(), *request.args.values(), *(request.view_args or {}).values()]
+        for value in values:
+            if isinstance(value, str):
+                try:
+                    strict_json.check_string(value)
+                except strict_json.InvalidJson as exc:
+                    raise BadRequest(f"Invalid URL: {exc}") from None
 
     @app.before_request
     def _bound_chunked_body():

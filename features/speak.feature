@@ -242,6 +242,31 @@ Feature: Speak
       Then the response status is 400
       And the error code is "invalid_request"
 
+    Scenario: Text no layer could store is refused, not half-processed
+      Given the server runs on its embedded defaults
+      When I POST "/speak" with the JSON body:
+        """
+        {"text": "Hello \ud800"}
+        """
+      Then the response status is 400
+      And the error code is "invalid_request"
+      And the error message contains "unpaired surrogate"
+
+    Scenario: Pronunciations that would multiply the text past the limit are refused before it is built
+      Given the server runs on its embedded defaults
+      When I POST "/speak" with the JSON body:
+        """
+        {"text": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+         "pronunciations": [{"word": "a", "pronunciation": "aaaaaaaaaa"}, {"word": "a", "pronunciation": "aaaaaaaaaa"},
+                            {"word": "a", "pronunciation": "aaaaaaaaaa"}, {"word": "a", "pronunciation": "aaaaaaaaaa"},
+                            {"word": "a", "pronunciation": "aaaaaaaaaa"}, {"word": "a", "pronunciation": "aaaaaaaaaa"},
+                            {"word": "a", "pronunciation": "aaaaaaaaaa"}, {"word": "a", "pronunciation": "aaaaaaaaaa"},
+                            {"word": "a", "pronunciation": "aaaaaaaaaa"}]}
+        """
+      Then the response status is 400
+      And the error code is "text_too_long"
+      And the error message contains "text is 40000 characters long"
+
     Scenario: A voice the provider does not know is refused
       Given Deepgram is available
       When I ask Deepgram to speak "Hello" with the voice "aura-2-nobody-en"

@@ -27,7 +27,13 @@ def init_input_limits(app: Flask, limit: int) -> None:
     def _refuse_unstorable_text():
         """A NUL or an unpaired surrogate in the path or the query would fail far away (PostgreSQL
         refuses NUL in text): refused here, for every route."""
-        values = [*request.args.keys(), *request.args.values(), *(request.view_args or {}).values()]
+        values = [*request.args.keys(), *request.args.values()]
+        converters = request.url_rule._converters if request.url_rule else {}  # werkzeug keeps them so
+        values += [
+            value
+            for name, value in (request.view_args or {}).items()
+            if not getattr(converters.get(name), "checks_own_text", False)
+        ]
         for value in values:
             if isinstance(value, str):
                 try:

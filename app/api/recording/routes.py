@@ -16,6 +16,7 @@ class StreamIdConverter(BaseConverter):
 
     regex = "(?s:.*)"
     part_isolating = False
+    checks_own_text = True  # the stream id validator names a NUL itself (`invalid_stream_id`)
 
 
 # Runs before the route below is added: the converter must exist when the rule is compiled.

@@ -1,6 +1,7 @@
-"""The OpenAPI document fuzzed against the app (schemathesis): whatever it generates, valid or not, the
-answer is never a 5xx and always one the document declares (status, content type, body schema), with
-authentication off and on. Every upstream is a fake on 127.0.0.1, so no documented 5xx is legitimate."""
+"""The OpenAPI document fuzzed against the server (schemathesis, over HTTP to gunicorn as deployed):
+whatever it generates, valid or not, the answer is never a 5xx and always one the document declares
+(status, content type, body schema), with authentication off and on. Every upstream is a fake on
+127.0.0.1, so no 5xx is legitimate."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from tests.fakes.livekit import TEST_API_KEY, TEST_API_SECRET
 from tests.fakes.s3 import s3_server  # noqa: F401 - fixture
+from tests.serving import gunicorn
 
 _SECRET = "fuzz-secret-token"
 _EXAMPLES = 25  # per operation: bounded, so the run stays within minutes
@@ -26,7 +28,7 @@ def auth_on(request) -> bool:
 
 
 @pytest.fixture
-def fuzzed_schema(make_app, livekit, s3_server, auth_on):  # noqa: F811 - fixture
+def fuzzed_schema(tmp_path, database_url, livekit, s3_server, auth_on):  # noqa: F811 - fixture
     env = {
         "LIVEKIT_URL": livekit.url.replace("http://", "ws://"),
         "LIVEKIT_API_KEY": TEST_API_KEY,
@@ -37,7 +39,8 @@ def fuzzed_schema(make_app, livekit, s3_server, auth_on):  # noqa: F811 - fixtur
     }
     if auth_on:
         env.update(AUTH_REQUIRED="true", AUTH_API_SECRETS_JSON=json.dumps([{"id": "acme", "secret": _SECRET}]))
-    return schemathesis.openapi.from_wsgi("/openapi.json", make_app(**env))
+    with gunicorn(tmp_path, DATABASE_URL=database_url, SIP_HOOKS_ALLOW_PRIVATE="true", **env) as served:
+        yield schemathesis.openapi.from_url(served.url + "/openapi.json")
 
 
 def test_no_answer_is_a_server_error_or_undocumented(fuzzed_schema, auth_on):

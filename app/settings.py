@@ -170,6 +170,8 @@ class Settings:
     log_level: str = "INFO"
     auto_migrate: bool = True
     trusted_proxies: int = 0  # proxies in front (nginx: 1) whose X-Forwarded-For/-Proto are believed
+    # nginx's `internal` location aliasing CACHE_PATH: cache hits are answered with X-Accel-Redirect there
+    cache_accel_location: str | None = None
     auth: AuthSettings = AuthSettings()
     livekit: LiveKitSettings = LiveKitSettings()
     sip: SipSettings = SipSettings()
@@ -237,6 +239,7 @@ def _read(env: _MappingEnv) -> Settings:
         log_level=_log_level(env),
         auto_migrate=env.bool("AUTO_MIGRATE", True),
         trusted_proxies=_non_negative_int(env, "TRUSTED_PROXIES", 0),
+        cache_accel_location=_accel_location(env),
         auth=_auth(env),
         livekit=LiveKitSettings(
             url=env.str("LIVEKIT_URL", "ws://localhost:7880"),
@@ -309,6 +312,18 @@ def _port(env: _MappingEnv) -> int:
 
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _accel_location(env: _MappingEnv) -> str | None:
+    location = env.str("CACHE_X_ACCEL_LOCATION", None)
+    if location is None:
+        return None
+    location = location.strip()
+    if not re.fullmatch(r"/([A-Za-z0-9._~-]+/)+", location) or "/../" in location or "/./" in location:
+        raise SettingsError(
+            f"CACHE_X_ACCEL_LOCATION must be a path such as /_sayna_cache/ (starting and ending with /), got '{location}'"
+        )
+    return location
 
 
 def _log_level(env: _MappingEnv) -> str:

@@ -2,9 +2,10 @@
 
 A cache hit is mostly request handling: parsing and validating the body cost more than finding and
 serving the audio (measured with bench/speak.py). Clients repeat the very same prompts (IVR menus, agent
-greetings), so a body that was already validated, under the same Content-Type and Accept, reuses its
-prepared request: the outcome depends only on those bytes and the settings, which never change while
-the process runs. Only successful preparations are kept; errors are always computed afresh.
+greetings), so a body (or a GET's query string) that was already validated, under the same Content-Type
+and Accept, reuses its prepared request: the outcome depends only on those bytes and the settings, which
+never change while the process runs. Only successful preparations are kept; errors are always computed
+afresh.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 
 from flask import current_app, request
@@ -22,11 +24,20 @@ _MAX_ENTRIES = 1024
 _MAX_BODY_BYTES = 4096
 
 
+@dataclass(frozen=True)
+class PreparedAnswer:
+    """What answering a known request needs besides the audio."""
+
+    speech: PreparedSpeech
+    nested: bool  # the SDKs' form: audio bytes by default
+    location: str | None  # the GET URL of the same prompt, when it has one
+
+
 class PreparedRequests:
     """Per app (a prepared request holds that app's provider and settings): `PreparedRequests.of_app()`."""
 
     def __init__(self):
-        self._entries: OrderedDict[tuple, tuple[PreparedSpeech, bool]] = OrderedDict()
+        self._entries: OrderedDict[tuple, PreparedAnswer] = OrderedDict()
         self._lock = threading.Lock()
 
     @classmethod
@@ -35,39 +46,39 @@ class PreparedRequests:
 
     @staticmethod
     def _key() -> tuple | None:
-        body = request.get_data(cache=True)
+        body = request.query_string if request.method in ("GET", "HEAD") else request.get_data(cache=True)
         if len(body) > _MAX_BODY_BYTES:
             return None
-        return request.mimetype, request.headers.get("Accept", ""), body
+        return request.method == "POST", request.mimetype, request.headers.get("Accept", ""), body
 
     @classmethod
-    def reuse(cls, respond: Callable[[PreparedSpeech, bool], object]):
-        """Decorator (outside the argument parsing): answer a known body with `respond(prepared, nested)`."""
+    def reuse(cls, respond: Callable[[PreparedAnswer], object]):
+        """Decorator (outside the argument parsing): answer a known request with `respond(answer)`."""
 
         def decorator(view):
             @wraps(view)
             def wrapper(*args, **kwargs):
                 known = cls.of_app().known()
                 if known is not None:
-                    return respond(*known)
+                    return respond(known)
                 return view(*args, **kwargs)
 
             return wrapper
 
         return decorator
 
-    def known(self) -> tuple[PreparedSpeech, bool] | None:
+    def known(self) -> PreparedAnswer | None:
         key = self._key()
         if key is None:
             return None
         with self._lock:
             return self._entries.get(key)
 
-    def remember(self, prepared: PreparedSpeech, nested: bool) -> None:
+    def remember(self, answer: PreparedAnswer) -> None:
         key = self._key()
         if key is None:
             return
         with self._lock:
-            self._entries[key] = (prepared, nested)
+            self._entries[key] = answer
             if len(self._entries) > _MAX_ENTRIES:
                 self._entries.popitem(last=False)

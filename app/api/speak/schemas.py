@@ -76,15 +76,45 @@ class TTSConfigSchema(RequestSchema):
     voice_settings = fields.Dict(keys=fields.String(), metadata={"description": "Provider-specific voice settings"})
 
 
-class SpeakRequestSchema(RequestSchema):
-    """The flat form (REST guide) or the nested `tts_config` form (official SDKs); the nested one wins
-    where both give a field."""
+class _PromptFields(RequestSchema):
+    """The fields a prompt can be given by in a URL as well as in the flat body."""
 
     # blank text is refused by the speech service, with upstream's message
     text = fields.String(required=True, metadata={"example": "Welcome to Sayna"})
     provider = fields.String(metadata={"example": "local"})
     voice_id = fields.String(metadata={"example": "gmw/en-US"})
     model = fields.String()
+    audio_format = fields.String(metadata={"description": _FORMAT})
+    sample_rate = fields.Integer(strict=True)
+    speaking_rate = fields.Float(validate=validate.Range(min=0.25, max=4.0))
+
+
+PROMPT_FIELDS = ("text", "provider", "voice_id", "model", "audio_format", "sample_rate", "speaking_rate")
+
+
+class SpeakQuerySchema(_PromptFields):
+    """GET /speak: the flat form's prompt fields as query parameters (the token may come as `api_key`)."""
+
+    audio_format = fields.String(metadata={"description": f"{_FORMAT}; default wav (what a browser plays)"})
+    sample_rate = fields.Integer(metadata={"description": "8000 to 48000"})  # a query string holds text only
+
+    @post_load
+    def to_order(self, query: dict, **_kwargs) -> SpeechOrder:
+        return SpeechOrder(
+            text=query["text"],
+            provider=query.get("provider"),
+            voice_id=query.get("voice_id"),
+            model=query.get("model"),
+            audio_format=query.get("audio_format"),
+            sample_rate=query.get("sample_rate"),
+            speaking_rate=query.get("speaking_rate"),
+        )
+
+
+class SpeakRequestSchema(_PromptFields):
+    """The flat form (REST guide) or the nested `tts_config` form (official SDKs); the nested one wins
+    where both give a field."""
+
     voice_settings = fields.Dict(
         keys=fields.String(),
         metadata={
@@ -92,9 +122,6 @@ class SpeakRequestSchema(RequestSchema):
             "use_speaker_boost, speed; local pitch (0-100)"
         },
     )
-    audio_format = fields.String(metadata={"description": _FORMAT})
-    sample_rate = fields.Integer(strict=True)
-    speaking_rate = fields.Float(validate=validate.Range(min=0.25, max=4.0))
     pronunciations = _pronunciations()
     tts_config = fields.Nested(TTSConfigSchema, metadata={"description": "The SDKs' nested form"})
 

@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from app.services.cache.keys import synthesis_key
-from app.services.cache.synthesis_cache import EntryLabel, SynthesisCache
+from app.services.cache.synthesis_cache import CachedFile, EntryLabel, SynthesisCache
 
-__all__ = ["EntryLabel", "SynthesisCache", "synthesis_key"]
+__all__ = ["CachedFile", "EntryLabel", "SynthesisCache", "synthesis_key"]

@@ -24,7 +24,7 @@ class AudioFiles:
         """The file's bytes and the signature of exactly the file they were read from."""
         try:
             with open(self.path(key, extension), "rb") as handle:
-                return handle.read(), _signature(os.fstat(handle.fileno()))
+                return handle.read(), file_signature(os.fstat(handle.fileno()))
         except FileNotFoundError:
             return None
 
@@ -32,7 +32,7 @@ class AudioFiles:
     def signature(path: str) -> FileSignature | None:
         """Changes whenever the file is replaced (a rename gives a new inode) or rewritten in place."""
         try:
-            return _signature(os.stat(path))
+            return file_signature(os.stat(path))
         except FileNotFoundError:
             return None
 
@@ -88,7 +88,7 @@ def remove_older_than(paths, older_than_seconds: float) -> int:
     return removed
 
 
-def _signature(stat: os.stat_result) -> FileSignature:
+def file_signature(stat: os.stat_result) -> FileSignature:
     return stat.st_ino, stat.st_mtime_ns, stat.st_size
 
 

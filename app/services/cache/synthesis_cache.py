@@ -14,13 +14,18 @@
   size) of the file they were verified from: a hit then costs one stat() instead of an index read, a
   file read and a checksum. A file replaced, rewritten or removed by anyone changes or loses its
   signature, and the entry is verified again from the index and the disk.
+- `open_file` hands a hit out as an open file (served with sendfile, never read into Python): the file is
+  opened first, then its descriptor's signature compared with the verified one, so a file replaced or
+  removed meanwhile is never served.
 """
 
 from __future__ import annotations
 
 import atexit
 import hashlib
+import io
 import logging
+import os
 import threading
 import time
 import weakref
@@ -29,14 +34,14 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, BinaryIO, cast
 
 from sqlalchemy import Table, bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from app.db import Database
 from app.db.models import CacheEntry
-from app.services.cache.files import AudioFiles, FileSignature
+from app.services.cache.files import AudioFiles, FileSignature, file_signature
 from app.services.cache.flight import SingleFlight
 from app.services.metrics.instruments import CACHE_LOOKUPS
 from app.services.tts.audio import FILE_EXTENSIONS, Audio
@@ -61,6 +66,7 @@ _ROW_QUERY = select(
     _TABLE.c.duration_ms,
     _TABLE.c.checksum,
     _TABLE.c.expires_at,
+    _TABLE.c.created_at,
 ).where(_TABLE.c.key == bindparam("key"))
 _RECORD_HITS = (
     _TABLE.update()
@@ -88,6 +94,20 @@ class _Row:
     duration_ms: int
     checksum: str
     expires_at: float | None  # unix seconds
+    created_at: float
+
+
+@dataclass(frozen=True)
+class CachedFile:
+    """A verified hit on disk, as `open_file` hands it out with the open file."""
+
+    path: str  # local file holding exactly the entry's verified bytes
+    size: int
+    checksum: str  # sha256 hex of the bytes (used as the ETag)
+    created_at: float  # unix seconds the entry was stored (Last-Modified)
+    audio_format: str
+    sample_rate: int
+    duration_ms: int
 
 
 @dataclass(frozen=True)
@@ -201,6 +221,51 @@ class SynthesisCache:
         self._touch(key)
         return audio
 
+    def open_file(self, key: str) -> tuple[BinaryIO, CachedFile] | None:
+        """A hit as an open binary file (the caller closes it) and what it holds; None for a miss or with
+        the cache off. Counts as a hit like `lookup`."""
+        if not self.enabled:
+            return None
+        hot = self._memo_get(key)
+        if hot is not None and hot.signature is not None and not self._expired(hot.row):
+            handle = _open(hot.path)
+            if handle is not None and file_signature(os.fstat(handle.fileno())) == hot.signature:
+                return self._opened_hit(handle, hot)
+            if handle is not None:
+                handle.close()
+            self._memo_pop(key)  # changed or removed by another process: ask the index
+        row = self._read_row(key)
+        if row is None:
+            return None
+        path = str(self.files.path(row.key, FILE_EXTENSIONS[row.audio_format]))
+        handle = None if self._expired(row) else _open(path)
+        if handle is None:
+            log.info("cache entry %s dropped: %s", key, "expired" if self._expired(row) else "file missing")
+            self._drop([(row.key, row.audio_format)])
+            return None
+        # the checksum of exactly the bytes this descriptor will serve, read in chunks (long audio)
+        if hashlib.file_digest(handle, "sha256").hexdigest() != row.checksum:
+            handle.close()
+            log.info("cache entry %s dropped: checksum mismatch (corrupted file)", key)
+            self._drop([(row.key, row.audio_format)])
+            return None
+        handle.seek(0)
+        hot = _Hot(row, None, file_signature(os.fstat(handle.fileno())), path)
+        self._memo_put(hot)
+        return self._opened_hit(handle, hot)
+
+    def _opened_hit(self, handle: io.BufferedReader, hot: _Hot) -> tuple[BinaryIO, CachedFile]:
+        self._touch(hot.row.key)
+        CACHE_LOOKUPS.labels("hit").inc()
+        row = hot.row
+        entry = CachedFile(
+            hot.path, row.size_bytes, row.checksum, row.created_at, row.audio_format, row.sample_rate, row.duration_ms
+        )
+        return handle, entry
+
+    def _expired(self, row: _Row) -> bool:
+        return row.expires_at is not None and row.expires_at <= self.clock()
+
     def _serve_hot(self, hot: _Hot) -> Audio | None:
         row = hot.row
         if row.expires_at is not None and row.expires_at <= self.clock():
@@ -249,6 +314,7 @@ class SynthesisCache:
             audio.duration_ms,
             hashlib.sha256(audio.data).hexdigest(),
             now + self.settings.ttl_seconds if self.settings.ttl_seconds else None,
+            now,
         )
         try:
             path = self.files.write(key, FILE_EXTENSIONS[audio.audio_format], audio.data)
@@ -287,7 +353,7 @@ class SynthesisCache:
 
     def _memo_put(self, hot: _Hot) -> None:
         if hot.data is not None and len(hot.data) > _MEMO_MAX_ENTRY_BYTES:
-            hot = _Hot(hot.row, None, None, hot.path)
+            hot = _Hot(hot.row, None, hot.signature, hot.path)  # the signature still serves `open_file`
         with self._memo_lock:
             old = self._memo.pop(hot.row.key, None)
             self._memo_bytes -= len(old.data) if old and old.data else 0
@@ -501,7 +567,15 @@ def _row(entry: Any) -> _Row:  # a CacheEntry, or a Core row with the same colum
         entry.duration_ms,
         entry.checksum,
         _timestamp(entry.expires_at) if entry.expires_at is not None else None,
+        _timestamp(entry.created_at),
     )
+
+
+def _open(path: str) -> io.BufferedReader | None:
+    try:
+        return open(path, "rb")
+    except FileNotFoundError:
+        return None
 
 
 def _datetime(timestamp: float) -> datetime:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from app.errors import ApiError, BadRequest, UpstreamError
 from app.services.cache.keys import synthesis_key
-from app.services.cache.synthesis_cache import EntryLabel, SynthesisCache
+from app.services.cache.synthesis_cache import CachedFile, EntryLabel, SynthesisCache
 from app.services.metrics.instruments import PROVIDER_DURATION, PROVIDER_REQUESTS
 from app.services.tts import audio
 from app.services.tts.audio import Audio, BrokenAudio, UnsupportedAudio
@@ -31,6 +32,16 @@ class SpeechResult:
     audio: Audio
     request: SpeechRequest
     cached: bool
+    cache_key: str
+
+
+@dataclass(frozen=True)
+class CachedSpeech:
+    """A cache hit as an open file, for answers that send the audio itself: whoever sends `file` closes it."""
+
+    file: BinaryIO
+    entry: CachedFile
+    request: SpeechRequest
     cache_key: str
 
 
@@ -92,6 +103,13 @@ class SpeechService:
             prepared.cache_key, label, lambda: _measured(prepared.provider, request)
         )
         return SpeechResult(result, request, cached, prepared.cache_key)
+
+    def deliver_file(self, prepared: PreparedSpeech) -> CachedSpeech | SpeechResult:
+        """A hit as the cached file, opened (never read here); a miss as `deliver` answers it."""
+        opened = self.cache.open_file(prepared.cache_key)
+        if opened is not None:
+            return CachedSpeech(opened[0], opened[1], prepared.request, prepared.cache_key)
+        return self.deliver(prepared)
 
     def speak(self, order: SpeechOrder) -> SpeechResult:
         return self.deliver(self.prepare(order))

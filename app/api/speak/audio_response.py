@@ -1,0 +1,86 @@
+"""The audio itself as an HTTP answer, with its validators: a cache hit sent from its file, a miss from
+its bytes.
+
+A hit's file goes to the WSGI server's `wsgi.file_wrapper` untouched (gunicorn then sendfile()s it: the
+audio never passes through Python), or, behind nginx with CACHE_X_ACCEL_LOCATION, is left to nginx with
+X-Accel-Redirect. `ETag` is the audio's sha256 (the cache's checksum), so a URL's answer keeps its tag
+across workers and restarts. Werkzeug's `make_conditional` answers `If-None-Match` (304) and one `Range`
+(206, or 416) on GET and HEAD; other methods have no range semantics (RFC 9110 §14.2) and get the audio.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+
+from flask import Request, Response
+from werkzeug.exceptions import RequestedRangeNotSatisfiable
+from werkzeug.wsgi import wrap_file
+
+from app.errors import RangeNotSatisfiable
+from app.services.tts import SpeechRequest, SpeechResult
+from app.services.tts.audio import CONTENT_TYPES
+from app.services.tts.speech import CachedSpeech
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How answers are sent, besides the audio: fixed for an app and a route."""
+
+    cache_control: str | None = None
+    accel_location: str | None = None  # nginx's internal location aliasing `cache_root`
+    cache_root: str = ""
+
+
+def audio_response(
+    request: Request, delivered: CachedSpeech | SpeechResult, delivery: Delivery, location: str | None = None
+) -> Response:
+    if isinstance(delivered, CachedSpeech):
+        response, size = _file_response(request, delivered, delivery), delivered.entry.size
+    else:
+        data = delivered.audio.data
+        response, size = Response(data, mimetype=delivered.audio.content_type), len(data)
+        response.set_etag(hashlib.sha256(data).hexdigest())
+    response.headers.update(speech_headers(delivered.request, isinstance(delivered, CachedSpeech)))
+    if delivery.cache_control:
+        response.headers["Cache-Control"] = delivery.cache_control
+    if location:
+        response.headers["Content-Location"] = location
+    if "X-Accel-Redirect" in response.headers:
+        return response  # nginx answers conditions and ranges from the file itself
+    try:
+        response.make_conditional(request, accept_ranges=True, complete_length=size)
+    except RequestedRangeNotSatisfiable:
+        response.close()
+        raise RangeNotSatisfiable(
+            f"Range not satisfiable: the audio is {size} bytes", headers={"Content-Range": f"bytes */{size}"}
+        ) from None
+    return response
+
+
+def _file_response(request: Request, hit: CachedSpeech, delivery: Delivery) -> Response:
+    entry = hit.entry
+    mimetype = CONTENT_TYPES[entry.audio_format]
+    if delivery.accel_location:
+        hit.file.close()  # opened to check the entry; nginx opens it again by its path
+        response = Response(b"", mimetype=mimetype)
+        relative = os.path.relpath(entry.path, delivery.cache_root)
+        response.headers["X-Accel-Redirect"] = delivery.accel_location + relative
+    else:
+        response = Response(wrap_file(request.environ, hit.file), mimetype=mimetype, direct_passthrough=True)
+        response.content_length = entry.size
+    response.set_etag(entry.checksum)
+    response.last_modified = entry.created_at  # type: ignore[assignment]  # werkzeug accepts unix seconds
+    return response
+
+
+def speech_headers(request: SpeechRequest, cached: bool) -> dict[str, str]:
+    # Spelled exactly so: the Python SDK hands users a case-sensitive dict of these headers.
+    return {
+        "x-audio-format": request.audio_format,
+        "x-sample-rate": str(request.sample_rate),
+        "x-voice-id": request.voice_id,
+        "x-provider": request.provider,
+        "x-cache": "HIT" if cached else "MISS",
+    }

@@ -42,7 +42,8 @@ def audio_response(
         data = delivered.audio.data
         response, size = Response(data, mimetype=delivered.audio.content_type), len(data)
         response.set_etag(hashlib.sha256(data).hexdigest())
-    response.headers.update(speech_headers(delivered.request, isinstance(delivered, CachedSpeech)))
+    cached = isinstance(delivered, CachedSpeech) or delivered.cached
+    response.headers.update(speech_headers(delivered.request, cached))
     if delivery.cache_control:
         response.headers["Cache-Control"] = delivery.cache_control
     if location:

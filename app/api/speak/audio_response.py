@@ -48,15 +48,17 @@ def audio_response(
         response.headers["Cache-Control"] = delivery.cache_control
     if location:
         response.headers["Content-Location"] = location
-    if "X-Accel-Redirect" in response.headers:
-        return response  # nginx answers conditions and ranges from the file itself
+    accel = "X-Accel-Redirect" in response.headers
     try:
-        response.make_conditional(request, accept_ranges=True, complete_length=size)
+        # Behind X-Accel-Redirect nginx sends the ranges; a 304 is ours (nginx's own ETag would differ).
+        response.make_conditional(request, accept_ranges=not accel, complete_length=size)
     except RequestedRangeNotSatisfiable:
         response.close()
         raise RangeNotSatisfiable(
             f"Range not satisfiable: the audio is {size} bytes", headers={"Content-Range": f"bytes */{size}"}
         ) from None
+    if accel and response.status_code == 304:
+        del response.headers["X-Accel-Redirect"]
     return response
 
 

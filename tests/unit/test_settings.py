@@ -40,6 +40,9 @@ def test_empty_variables_count_as_unset():
         ({"AUTH_TIMEOUT_SECONDS": "0"}, "AUTH_TIMEOUT_SECONDS"),
         ({"CACHE_TTL_SECONDS": "-1"}, "CACHE_TTL_SECONDS"),
         ({"CACHE_MAX_BYTES": "lots"}, "CACHE_MAX_BYTES"),
+        ({"CACHE_X_ACCEL_LOCATION": "_sayna_cache/"}, "CACHE_X_ACCEL_LOCATION"),
+        ({"CACHE_X_ACCEL_LOCATION": "/_sayna_cache"}, "CACHE_X_ACCEL_LOCATION"),
+        ({"CACHE_X_ACCEL_LOCATION": "/a/../b/"}, "CACHE_X_ACCEL_LOCATION"),
         ({"SIP_OUTBOUND_ADDRESS": "sip.example.com"}, "SIP_ROOM_PREFIX"),
         ({"SIP_ROOM_PREFIX": "call", "SIP_HOOKS_JSON": "{"}, "SIP_HOOKS_JSON"),
         ({"SIP_ROOM_PREFIX": "call", "SIP_OUTBOUND_AUTH_USERNAME": "u"}, "SIP_OUTBOUND_AUTH_PASSWORD"),
@@ -92,3 +95,8 @@ def test_dotenv_file_is_read_and_real_variables_win(tmp_path, monkeypatch):
 def test_livekit_url_is_spoken_over_http():
     assert Settings.from_env({"LIVEKIT_URL": "wss://lk.example.com/"}).livekit.http_url == "https://lk.example.com"
     assert Settings.from_env({"LIVEKIT_URL": "ws://127.0.0.1:7880"}).livekit.http_url == "http://127.0.0.1:7880"
+
+
+def test_the_x_accel_location_is_off_by_default_and_kept_when_valid():
+    assert Settings.from_env({}).cache_accel_location is None
+    assert Settings.from_env({"CACHE_X_ACCEL_LOCATION": " /_sayna_cache/ "}).cache_accel_location == "/_sayna_cache/"

@@ -12,12 +12,14 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import requests
 
-from tests.serving import ROOT, free_port, gunicorn
+from tests.serving import ROOT, Served, free_port, gunicorn
 
 SLOW_CLIENTS = 64
 
@@ -32,11 +34,14 @@ def _nginx_binary() -> str:
     pytest.skip(message)
 
 
-def _site(upstream_port: int, listen_port: int) -> str:
+def _site(upstream_port: int, listen_port: int, cache_path: Path) -> str:
     site = (ROOT / "deploy" / "nginx.conf").read_text()
     site, upstreams = re.subn(r"server 127\.0\.0\.1:3001;", f"server 127.0.0.1:{upstream_port};", site)
     site, listens = re.subn(r"listen 80;", f"listen 127.0.0.1:{listen_port};", site)
-    assert (upstreams, listens) == (1, 1), "deploy/nginx.conf: one upstream server and one listen line expected"
+    site, aliases = re.subn(r"alias /srv/sayna/data/cache/;", f"alias {cache_path}/;", site)
+    assert (upstreams, listens, aliases) == (1, 1, 1), (
+        "deploy/nginx.conf: one upstream, listen and cache alias expected"
+    )
     return site
 
 
@@ -60,18 +65,18 @@ http {{
 """
 
 
-@pytest.fixture
-def proxied(tmp_path, database_url):
+@contextmanager
+def _proxied(tmp_path: Path, database_url: str, **env: str) -> Iterator[tuple[str, Served]]:
     """(nginx URL, gunicorn served) with gunicorn's default 2 workers x 4 threads."""
     binary = _nginx_binary()
     with gunicorn(
-        tmp_path, DATABASE_URL=database_url, WEB_CONCURRENCY="2", GUNICORN_THREADS="4", TRUSTED_PROXIES="1"
+        tmp_path, DATABASE_URL=database_url, WEB_CONCURRENCY="2", GUNICORN_THREADS="4", TRUSTED_PROXIES="1", **env
     ) as served:
         directory = tmp_path / "nginx"
         directory.mkdir()
         port = free_port()
         site = directory / "sayna.conf"
-        site.write_text(_site(served.port, port))
+        site.write_text(_site(served.port, port, tmp_path / "data" / "cache"))
         main = directory / "nginx.conf"
         main.write_text(_main_conf(directory, site))
         checked = subprocess.run([binary, "-t", "-c", str(main)], capture_output=True, text=True)
@@ -93,6 +98,12 @@ def proxied(tmp_path, database_url):
             nginx.terminate()
             nginx.wait(timeout=10)
             nginx.stderr.close()
+
+
+@pytest.fixture
+def proxied(tmp_path, database_url):
+    with _proxied(tmp_path, database_url) as running:
+        yield running
 
 
 class SlowClients:
@@ -166,3 +177,37 @@ def test_the_app_sees_the_clients_address_not_nginxs(proxied):
         time.sleep(0.05)
     line = next(line for line in served.log_text().splitlines() if "from-127-0-0-2" in line)
     assert '"remote_addr": "127.0.0.2"' in line  # neither nginx's 127.0.0.1 nor the forged header
+
+
+def test_with_x_accel_redirect_nginx_sends_the_cached_file_itself(tmp_path, database_url):
+    with _proxied(tmp_path, database_url, CACHE_X_ACCEL_LOCATION="/_sayna_cache/") as (url, served):
+        prompt = url + "/speak?text=Sent%20by%20nginx"
+        miss = requests.get(prompt, timeout=30)
+        assert miss.status_code == 200 and miss.headers["x-cache"] == "MISS"
+        deadline = time.monotonic() + 10
+        while (hit := requests.get(prompt, timeout=10)).headers.get("Last-Modified") is None:  # stored after the miss
+            assert time.monotonic() < deadline
+        direct = requests.get(served.url + "/speak?text=Sent%20by%20nginx", timeout=10)
+        assert direct.headers["X-Accel-Redirect"].startswith("/_sayna_cache/") and direct.content == b""
+        assert hit.status_code == 200 and hit.content == miss.content  # the bytes came from nginx, not the app
+        assert hit.headers["Content-Type"] == "audio/wav" and hit.headers["Content-Length"] == str(len(miss.content))
+        assert hit.headers["ETag"] == miss.headers["ETag"]
+        assert {name: value for name, value in hit.raw.headers.items() if name.startswith("x-")} == {
+            "x-audio-format": "wav",
+            "x-sample-rate": "24000",
+            "x-voice-id": "en-us",
+            "x-provider": "local",
+            "x-cache": "HIT",
+        }
+        assert "X-Accel-Redirect" not in hit.headers
+        part = requests.get(prompt, headers={"Range": "bytes=10-19"}, timeout=10)
+        assert part.status_code == 206 and part.content == miss.content[10:20]
+        assert requests.get(prompt, headers={"If-None-Match": hit.headers["ETag"]}, timeout=10).status_code == 304
+        posted = requests.post(
+            url + "/speak", json={"text": "Sent by nginx"}, headers={"Accept": "audio/wav"}, timeout=10
+        )
+        assert posted.status_code == 200 and posted.content == miss.content and posted.headers["x-cache"] == "HIT"
+        assert (
+            requests.get(url + "/_sayna_cache/" + direct.headers["X-Accel-Redirect"][14:], timeout=10).status_code
+            == 404
+        )

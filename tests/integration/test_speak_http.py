@@ -35,9 +35,7 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def secured(tmp_path_factory):
-    with gunicorn(
-        tmp_path_factory.mktemp("speak-http-auth"), AUTH_REQUIRED="true", AUTH_API_SECRET=SECRET
-    ) as served:
+    with gunicorn(tmp_path_factory.mktemp("speak-http-auth"), AUTH_REQUIRED="true", AUTH_API_SECRET=SECRET) as served:
         yield served
 
 

@@ -5,6 +5,8 @@ Feature: Speak
   flat form of the REST guide ("text", "provider", "voice_id", ...) and the nested form the official SDKs
   send ("text" plus "tts_config"). The answer is JSON with base64 audio, or the audio itself, as the client
   asks through its Accept header. Identical requests are synthesized once and then served from the cache.
+  Every prompt also has a URL, GET /speak?text=..., that answers the audio itself: an <audio> element or any
+  player can play it, seek in it, and cache it.
 
   Rule: The offline voice speaks out of the box
 
@@ -82,6 +84,57 @@ Feature: Speak
         """
       Then the response status is 200
       And the response field "metadata.voice_id" is "gmw/en-US+f3"
+
+  Rule: Every prompt has a URL that answers the audio itself
+
+    Scenario: A browser plays a prompt's URL
+      Given the server runs on its embedded defaults
+      When I GET "/speak?text=Welcome%20to%20Sayna&voice_id=gmw/en-US"
+      Then the response status is 200
+      And I receive a playable "audio/wav" file of speech at 24000 Hz
+      And the audio headers say "wav" at "24000" Hz by "local" with voice "gmw/en-US"
+      And the response header "Cache-Control" is "public, max-age=2592000, immutable"
+      And the response header "Accept-Ranges" is "bytes"
+
+    Scenario: The URL takes the flat form's fields
+      Given the server runs on its embedded defaults
+      When I GET "/speak?text=Hello&provider=local&audio_format=mp3&sample_rate=22050&speaking_rate=1.2"
+      Then the response status is 200
+      And I receive "audio/mpeg" audio bytes
+      And the audio headers say "mp3" at "22050" Hz by "local" with voice "en-us"
+
+    Scenario: A player seeks with a byte range
+      Given the server runs on its embedded defaults
+      When I GET "/speak?text=Welcome" asking for the bytes 100-199
+      Then the response status is 206
+      And I receive the bytes 100-199 of the audio
+
+    Scenario: A browser that has the audio already is told so
+      Given the server runs on its embedded defaults
+      When I GET "/speak?text=Welcome"
+      And I GET "/speak?text=Welcome" again with the ETag it answered
+      Then the response status is 304
+      And I receive no body
+
+    Scenario: A POST names the URL of the same recording
+      Given the server runs on its embedded defaults
+      When I POST "/speak" accepting "audio/wav" with the JSON body:
+        """
+        {"text": "Welcome to Sayna", "provider": "local"}
+        """
+      Then the response header "Content-Location" is "/speak?text=Welcome%20to%20Sayna&provider=local"
+
+    Scenario: A bad field in the URL is refused like in the body
+      Given the server runs on its embedded defaults
+      When I GET "/speak?text=Hello&sample_rate=fast"
+      Then the response status is 400
+      And the error message contains "sample_rate: Not a valid integer."
+
+    Scenario: With AUTH_REQUIRED the URL carries the token and the answer is private
+      Given tenant "acme" has the API secret "acme-secret-1"
+      When I GET "/speak?text=Hello&api_key=acme-secret-1"
+      Then the response status is 200
+      And the response header "Cache-Control" is "private"
 
   Rule: Identical requests are synthesized once
 

@@ -104,6 +104,29 @@ def post_with_token(world, path, token, docstring):
     )
 
 
+@when(parsers.parse('I GET "{path}" asking for the bytes {first:d}-{last:d}'))
+def get_range(world, path, first, last):
+    world.full = world.request("GET", path, buffered=True)
+    world.request("GET", path, headers={"Range": f"bytes={first}-{last}"}, buffered=True)
+
+
+@when(parsers.parse('I GET "{path}" again with the ETag it answered'))
+def get_again_with_etag(world, path):
+    world.request("GET", path, headers={"If-None-Match": world.response.headers["ETag"]}, buffered=True)
+
+
+@then(parsers.parse("I receive the bytes {first:d}-{last:d} of the audio"))
+def received_range(world, first, last):
+    size = len(world.full.data)
+    assert world.response.headers["Content-Range"] == f"bytes {first}-{last}/{size}"
+    assert world.response.data == world.full.data[first : last + 1]
+
+
+@then("I receive no body")
+def no_body(world):
+    assert world.response.data == b""
+
+
 @when("the cached audio file is damaged on disk")
 def damage_cache_file(world):
     world.app.extensions["services"].cache.settle()  # the writer thread stores after the answer

@@ -146,4 +146,6 @@ def test_with_auth_the_url_takes_the_token_as_a_header_or_api_key_and_is_private
     )
     assert posted.status_code == 200 and posted.headers["Content-Location"] == PROMPT
     assert SECRET not in str(posted.headers) and SECRET not in str(by_query.headers)
-    assert SECRET not in secured.log_text()
+    log = secured.log_text()
+    assert SECRET not in log and "api_key" not in log and "?text=" not in log  # access lines name the path only
+    assert '"path": "/speak"' in log

@@ -13,9 +13,11 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 
 from flask import Request, Response
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
+from werkzeug.http import http_date, quote_etag
 from werkzeug.wsgi import wrap_file
 
 from app.errors import RangeNotSatisfiable
@@ -73,9 +75,14 @@ def _file_response(request: Request, hit: CachedSpeech, delivery: Delivery) -> R
     else:
         response = Response(wrap_file(request.environ, hit.file), mimetype=mimetype, direct_passthrough=True)
         response.content_length = entry.size
-    response.set_etag(entry.checksum)
-    response.last_modified = entry.created_at  # type: ignore[assignment]  # werkzeug accepts unix seconds
+    response.headers["ETag"], response.headers["Last-Modified"] = _validators(entry.checksum, entry.created_at)
     return response
+
+
+@lru_cache(maxsize=4096)
+def _validators(checksum: str, created_at: float) -> tuple[str, str]:
+    """An entry's ETag and Last-Modified, formatted once per entry rather than on every hit."""
+    return quote_etag(checksum), http_date(created_at)
 
 
 def speech_headers(request: SpeechRequest, cached: bool) -> dict[str, str]:

@@ -8,10 +8,15 @@ every server; the fake Deepgram runs in its own process with a fixed latency):
      lookup) costs on a hit. For information, also against a plain Flask app in its own server;
   2. p50 latency of cache misses minus the fake provider's own p50, measured directly with the same
      requests (goal <= 3 ms): what we add on the way to the provider and back (storing included);
-  3. provider calls made by 64 concurrent identical misses spread over the workers (goal exactly 1).
+  3. provider calls made by 64 concurrent identical misses spread over the workers (goal exactly 1);
+  4. hits at file speed, measured with `wrk` (Debian package wrk): cache-hit throughput of GET /speak?text=…
+     and of the SDKs' POST /speak (a ~117 KB WAV) ÷ a plain Flask app (no middleware) in its own gunicorn
+     returning the same bytes (goal >= 0.9); for information against nginx serving the same file, and our
+     GET behind the shipped deploy/nginx.conf with CACHE_X_ACCEL_LOCATION ÷ that nginx;
+  5. peak RSS growth of each worker while 16 clients fetch a 50 MB cached file (goal < 8 MB).
 Throughput rounds alternate the servers and views; medians are compared.
 
-Run by hand (not in CI):  /work/venv/bin/python bench/speak.py [--workers 4] [--threads 4] [--seconds 3]
+Run by hand (not in CI):  /work/venv/bin/python bench/speak.py [--workers 2] [--threads 4] [--seconds 3]
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 GUNICORN = str(Path(PYTHON).with_name("gunicorn"))
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 DEEPGRAM_KEY = "bench-deepgram-key"
 FAKE_SCRIPT = """
 import sys, json
@@ -86,10 +92,59 @@ def health():
     return {"status": "ok"}
 
 
-@app.post("/speak")
+@app.route("/speak", methods=["GET", "POST"])
 def speak():
     return Response(BODY, mimetype=CONTENT_TYPE)
 """
+HIT_TEXT = "Welcome to Sayna, please hold the line."
+HIT_URL = "/speak?text=Welcome%20to%20Sayna%2C%20please%20hold%20the%20line.&sample_rate=22050"
+HIT_POST = (
+    '{"text": "Welcome to Sayna, please hold the line.", "tts_config": {"provider": "local", "model": "", '
+    '"voice_id": null, "speaking_rate": 1.0, "audio_format": "wav", "sample_rate": 22050, "connection_timeout": null, '
+    '"request_timeout": null, "pronunciations": [], "auth": null}}'
+)
+BIG_TEXT = "Fifty megabytes of audio"
+BIG_BYTES = 50 << 20
+# Puts a 50 MB WAV in the cache under the key GET /speak?text=<BIG_TEXT> resolves to (synthesizing 18 minutes
+# of speech would take the bench longer than the measurement).
+BIG_ENTRY = """
+import struct
+from app import create_app
+from app.services.cache import EntryLabel
+from app.services.tts import SpeechOrder
+from app.services.tts.audio import Audio
+
+services = create_app().extensions["services"]
+prepared = services.speech.prepare(SpeechOrder(text={text!r}, audio_format="wav"))
+pcm = bytes(range(256)) * ({size} // 256)
+header = b"RIFF" + struct.pack("<I", 36 + len(pcm)) + b"WAVEfmt " + struct.pack("<IHHIIHH", 16, 1, 1, 24000, 48000, 2, 16)
+wav = header + b"data" + struct.pack("<I", len(pcm)) + pcm
+services.speech.cache.get_or_synthesize(
+    prepared.cache_key, EntryLabel("local", "en-us", "espeak-ng"), lambda: Audio(wav, "wav", 24000, len(pcm) // 48)
+)
+services.close()
+"""
+NGINX_MAIN = """
+daemon off;
+worker_processes {workers};
+pid {directory}/nginx.pid;
+error_log {directory}/error.log error;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    sendfile on;
+    client_body_temp_path {directory}/client_body;
+    proxy_temp_path {directory}/proxy;
+    fastcgi_temp_path {directory}/fastcgi;
+    uwsgi_temp_path {directory}/uwsgi;
+    scgi_temp_path {directory}/scgi;
+    {body}
+}}
+"""
+NGINX_FILE = """server {{
+        listen 127.0.0.1:{port};
+        location = /speak {{ default_type audio/wav; alias {file}; }}
+    }}"""
 
 
 def free_port() -> int:
@@ -187,14 +242,100 @@ def throughput(port: int, path: str, body: bytes, headers: dict[str, str], secon
     return total / seconds
 
 
+def wrk(url: str, seconds: float, connections: int, post_body: str | None = None) -> float:
+    """Requests per second `wrk` measured, with every answer a 2xx (or the bench stops)."""
+    args = ["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", "--latency"]
+    script = None
+    if post_body is not None:
+        script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
+        script.write(
+            'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+            f'wrk.headers["Accept"] = "*/*"\nwrk.body = {json.dumps(post_body)}\n'
+        )
+        script.close()
+        args += ["-s", script.name]
+    try:
+        output = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+    finally:
+        if script is not None:
+            os.unlink(script.name)
+    assert "Non-2xx" not in output and "Socket errors" not in output, output
+    return float(output.split("Requests/sec:")[1].split()[0])
+
+
+class Nginx:
+    def __init__(self, directory: Path, body: str, workers: int):
+        directory.mkdir(parents=True, exist_ok=True)
+        main = directory / "nginx.conf"
+        main.write_text(NGINX_MAIN.format(directory=directory, body=body, workers=workers))
+        self.process = subprocess.Popen(
+            [NGINX, "-c", str(main)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+def worker_pids(server: Gunicorn) -> list[int]:
+    children = subprocess.run(["pgrep", "-P", str(server.process.pid)], capture_output=True, text=True).stdout
+    return [int(pid) for pid in children.split()]
+
+
+def rss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+
+
+def peak_rss_growth(server: Gunicorn, path: str, clients: int) -> tuple[int, int]:
+    """(largest RSS growth of one worker in KiB, bytes fetched) while `clients` fetch `path` at once."""
+    pids = worker_pids(server)
+    baseline = {pid: rss_kib(pid) for pid in pids}
+    peaks = dict(baseline)
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            for pid in pids:
+                peaks[pid] = max(peaks[pid], rss_kib(pid))
+            time.sleep(0.005)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    barrier, fetched = threading.Barrier(clients), []
+
+    def fetch():
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
+        connection.connect()
+        barrier.wait()
+        connection.request("GET", path)
+        response = connection.getresponse()
+        assert response.status == 200, response.status
+        total = 0
+        while chunk := response.read(1 << 16):
+            total += len(chunk)
+        fetched.append(total)
+        connection.close()
+
+    fetchers = [threading.Thread(target=fetch) for _ in range(clients)]
+    for thread in fetchers:
+        thread.start()
+    for thread in fetchers:
+        thread.join()
+    done.set()
+    sampler.join()
+    return max(peaks[pid] - baseline[pid] for pid in pids), sum(fetched)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=3.0, help="length of one throughput round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--latency-ms", type=float, default=50.0, help="the fake provider's fixed latency")
     parser.add_argument("--misses", type=int, default=60)
+    parser.add_argument("--wrk-rounds", type=int, default=3)
     args = parser.parse_args()
 
     scratch = Path(tempfile.mkdtemp(prefix="bench-speak-"))
@@ -308,7 +449,73 @@ def main() -> None:
         for thread in callers:
             thread.join()
         provider_calls = json.loads(request(fake_port, "GET", "/_calls", None, {})[2]) - calls_before
+
+        # --- 4. hits at file speed, with wrk ------------------------------------------------------------------
+        status, response_headers, wav = request(ours.port, "GET", HIT_URL, None, {})
+        assert status == 200, status
+        deadline = time.time() + 10
+        while "Last-Modified" not in request(ours.port, "GET", HIT_URL, None, {})[1]:  # stored: served from its file
+            assert time.time() < deadline
+        wav_file = scratch / "hit.wav"
+        wav_file.write_bytes(wav)
+        plain = Gunicorn(
+            "bare_app:app",
+            {**env, "BENCH_AUDIO": str(wav_file), "BENCH_CONTENT_TYPE": "audio/wav"},
+            scratch,
+            args.workers,
+            args.threads,
+        )
+        servers.append(plain)
+        file_port, accel_port = free_port(), free_port()
+        nginx_file = Nginx(scratch / "nginx-file", NGINX_FILE.format(port=file_port, file=wav_file), args.workers)
+        accelerated = Gunicorn(
+            "bench_app:app",
+            {**env, "CACHE_X_ACCEL_LOCATION": "/_sayna_cache/", "TRUSTED_PROXIES": "1"},
+            scratch,
+            args.workers,
+            args.threads,
+        )
+        servers.append(accelerated)
+        site = (ROOT / "deploy" / "nginx.conf").read_text()
+        site = site.replace("server 127.0.0.1:3001;", f"server 127.0.0.1:{accelerated.port};")
+        site = site.replace("listen 80;", f"listen 127.0.0.1:{accel_port};")
+        site = site.replace("alias /srv/sayna/data/cache/;", f"alias {scratch / 'cache'}/;")
+        nginx_accel = Nginx(scratch / "nginx-accel", site, args.workers)
+        nginxes = [nginx_file, nginx_accel]
+        time.sleep(0.5)
+        assert request(accel_port, "GET", HIT_URL, None, {})[2] == wav  # through nginx, from the cache's file
+        wrk_targets = {
+            "get": (f"http://127.0.0.1:{ours.port}{HIT_URL}", None),
+            "post": (f"http://127.0.0.1:{ours.port}/speak", HIT_POST),
+            "plain": (f"http://127.0.0.1:{plain.port}/speak", None),
+            "plain_post": (f"http://127.0.0.1:{plain.port}/speak", HIT_POST),
+            "nginx": (f"http://127.0.0.1:{file_port}/speak", None),
+            "accel": (f"http://127.0.0.1:{accel_port}{HIT_URL}", None),
+        }
+        wrk_clients = 2 * args.workers * args.threads
+        for url, body in wrk_targets.values():
+            wrk(url, 1, wrk_clients, body)
+        wrk_rates: dict[str, list[float]] = {name: [] for name in wrk_targets}
+        for _ in range(args.wrk_rounds):
+            for name, (url, body) in wrk_targets.items():
+                wrk_rates[name].append(wrk(url, args.seconds, wrk_clients, body))
+        wrk_medians = {name: statistics.median(values) for name, values in wrk_rates.items()}
+
+        # --- 5. memory while 16 clients fetch a 50 MB cached file -----------------------------------------------
+        big = subprocess.run(
+            [PYTHON, "-c", BIG_ENTRY.format(text=BIG_TEXT, size=BIG_BYTES)],
+            cwd=scratch,
+            env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+            capture_output=True,
+            text=True,
+        )
+        assert big.returncode == 0, big.stderr
+        big_path = "/speak?text=" + BIG_TEXT.replace(" ", "%20")
+        peak_rss_growth(ours, big_path, 2)  # each worker verifies the entry once, from the index
+        rss_growth, fetched = peak_rss_growth(ours, big_path, 16)
     finally:
+        for nginx in locals().get("nginxes", []):
+            nginx.stop()
         for server in servers:
             server.stop()
         os.killpg(fake.pid, signal.SIGTERM)
@@ -343,6 +550,26 @@ def main() -> None:
         f"3. 64 concurrent identical misses over {args.workers} workers: {provider_calls} provider call(s) "
         f"(goal exactly 1) {verdict(provider_calls == 1)}; statuses {statuses}, {misses} MISS, "
         f"{len(outcomes) - misses} HIT"
+    )
+    get_ratio, post_ratio = wrk_medians["get"] / wrk_medians["plain"], wrk_medians["post"] / wrk_medians["plain_post"]
+    print(
+        f"4. wrk, {wrk_clients} connections, {len(wav)} B WAV, median of {args.wrk_rounds} x {args.seconds:g} s: "
+        f"cache-hit GET /speak {wrk_medians['get']:.0f} req/s vs a plain Flask app {wrk_medians['plain']:.0f} req/s: "
+        f"ratio {get_ratio:.2f} (goal >= 0.9) {verdict(get_ratio >= 0.9)}"
+    )
+    print(
+        f"   cache-hit POST /speak (SDK body) {wrk_medians['post']:.0f} req/s vs the plain app's POST "
+        f"{wrk_medians['plain_post']:.0f} req/s: ratio {post_ratio:.2f} (goal >= 0.9) {verdict(post_ratio >= 0.9)}"
+    )
+    print(
+        f"   nginx serving the same file: {wrk_medians['nginx']:.0f} req/s; GET /speak ÷ nginx "
+        f"{wrk_medians['get'] / wrk_medians['nginx']:.2f}; behind deploy/nginx.conf with CACHE_X_ACCEL_LOCATION "
+        f"{wrk_medians['accel']:.0f} req/s, ÷ nginx {wrk_medians['accel'] / wrk_medians['nginx']:.2f}"
+    )
+    print("   rounds: " + "; ".join(f"{name} {[round(r) for r in values]}" for name, values in wrk_rates.items()))
+    print(
+        f"5. 16 clients fetching a {BIG_BYTES >> 20} MB cached file ({fetched >> 20} MB sent): peak RSS growth of a "
+        f"worker {rss_growth / 1024:.1f} MB (goal < 8 MB) {verdict(rss_growth < 8 * 1024)}"
     )
 
 

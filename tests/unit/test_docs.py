@@ -87,3 +87,27 @@ def test_request_bounds_are_declared_as_enforced(client):
         assert schemas[schema]["properties"][field]["pattern"] == r"^\s*\+?[0-9]+\s*$"
     stream_id = spec["paths"]["/recording/{stream_id}"]["parameters"][0]["schema"]
     assert stream_id["maxLength"] == 256 and stream_id["pattern"] == r"^[^/\\%\x00-\x1f\x7f]+$"
+
+
+def test_get_and_head_speak_are_documented_with_every_answer(client):
+    spec = client.get("/openapi.json").json
+    error = {"$ref": "#/components/schemas/Error"}
+    for method in ("get", "head"):
+        operation = spec["paths"]["/speak"][method]
+        parameters = {p["name"]: p for p in operation["parameters"] if p["in"] == "query"}
+        assert list(parameters) == [
+            "text",
+            "provider",
+            "voice_id",
+            "model",
+            "audio_format",
+            "sample_rate",
+            "speaking_rate",
+        ], method
+        assert parameters["text"]["required"] is True
+        responses = operation["responses"]
+        assert {"200", "206", "304", "400", "416", "500"} <= set(responses), method
+        assert list(responses["200"]["content"])[0] == "audio/wav"
+        for status in ("400", "416", "500"):
+            assert responses[status]["content"]["application/json"]["schema"] == error, (method, status)
+        assert {"ETag", "Cache-Control", "x-cache"} <= set(responses["200"]["headers"])

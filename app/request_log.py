@@ -25,6 +25,8 @@ def init_request_logging(app: Flask) -> None:
     def _finish(response):
         request_id = g.get("request_id") or uuid.uuid4().hex
         response.headers["X-Request-ID"] = request_id
+        if not access_log.isEnabledFor(logging.INFO):
+            return response  # LOG_LEVEL above INFO: the line's fields are not even gathered
         started = g.get("started")
         auth = g.get("auth")
         access_log.info(

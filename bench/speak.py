@@ -124,7 +124,7 @@ services.speech.cache.get_or_synthesize(
 )
 services.close()
 """
-NGINX_MAIN = """
+NGINX_MAIN = """{user}
 daemon off;
 worker_processes {workers};
 pid {directory}/nginx.pid;
@@ -267,7 +267,8 @@ class Nginx:
     def __init__(self, directory: Path, body: str, workers: int):
         directory.mkdir(parents=True, exist_ok=True)
         main = directory / "nginx.conf"
-        main.write_text(NGINX_MAIN.format(directory=directory, body=body, workers=workers))
+        user = "user root;" if os.geteuid() == 0 else ""  # workers must read the bench's own directory
+        main.write_text(NGINX_MAIN.format(user=user, directory=directory, body=body, workers=workers))
         self.process = subprocess.Popen(
             [NGINX, "-c", str(main)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
         )
@@ -483,7 +484,8 @@ def main() -> None:
         nginx_accel = Nginx(scratch / "nginx-accel", site, args.workers)
         nginxes = [nginx_file, nginx_accel]
         time.sleep(0.5)
-        assert request(accel_port, "GET", HIT_URL, None, {})[2] == wav  # through nginx, from the cache's file
+        through_nginx = request(accel_port, "GET", HIT_URL, None, {})
+        assert through_nginx[2] == wav, through_nginx[:2]  # through nginx, from the cache's file
         wrk_targets = {
             "get": (f"http://127.0.0.1:{ours.port}{HIT_URL}", None),
             "post": (f"http://127.0.0.1:{ours.port}/speak", HIT_POST),

@@ -32,10 +32,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.url_map.strict_slashes = False  # SDKs follow redirects, turning a POST into a GET: never redirect
     app.config.update(_openapi_config(settings.auth.required))
     app.json.sort_keys = False  # type: ignore[attr-defined]  # Flask's DefaultJSONProvider has it
-    if settings.trusted_proxies:  # behind nginx (deploy/nginx.conf): the client's address, not the proxy's
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's documented way to add middleware
-            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
-        )
 
     ensure_writable_directories(settings)
     database = open_database(settings.database_url)
@@ -48,6 +44,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from app.api.errors import register_error_handlers
     from app.api.metrics import init_metrics
     from app.api.playground.routes import blp as playground
+    from app.api.speak.fast_hits import FastHits
 
     init_request_logging(app)
     init_input_limits(app, MAX_REQUEST_BYTES)
@@ -65,6 +62,11 @@ def create_app(settings: Settings | None = None) -> Flask:
         "/favicon.ico", "favicon", lambda: send_from_directory(_DOCS_ASSETS, "favicon-32x32.png", mimetype="image/png")
     )
     app.register_blueprint(playground)
+    app.wsgi_app = FastHits(app, app.wsgi_app)  # type: ignore[method-assign]  # Flask's documented way to add middleware
+    if settings.trusted_proxies:  # behind nginx (deploy/nginx.conf): the client's address, not the proxy's
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
+        )
     return app
 
 

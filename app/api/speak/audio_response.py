@@ -15,17 +15,19 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 
-from flask import Request, Response
+from flask import Response
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from werkzeug.http import http_date, quote_etag
+from werkzeug.wrappers import Request
 from werkzeug.wsgi import wrap_file
 
 from app.errors import RangeNotSatisfiable
 from app.services.tts import SpeechRequest, SpeechResult
 from app.services.tts.audio import CONTENT_TYPES
 from app.services.tts.speech import CachedSpeech
+from app.settings import Settings
 
-_CONDITIONS = frozenset(
+CONDITIONS = frozenset(
     ("HTTP_RANGE", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE")
 )
 
@@ -37,6 +39,16 @@ class Delivery:
     cache_control: str | None = None
     accel_location: str | None = None  # nginx's internal location aliasing `cache_root`
     cache_root: str = ""
+
+
+def delivery_for(settings: Settings, method: str) -> Delivery:
+    """How GET and POST answers of this deployment are sent."""
+    cache_control = None
+    if method == "GET":
+        ttl = settings.cache.ttl_seconds or 31_536_000  # 0 = never expires: a year, HTTP's customary maximum
+        cache_control = "private" if settings.auth.required else f"public, max-age={ttl}, immutable"
+    accel = settings.cache_accel_location
+    return Delivery(cache_control, accel, str(settings.cache.path) if accel else "")
 
 
 def audio_response(
@@ -55,7 +67,7 @@ def audio_response(
     if location:
         response.headers["Content-Location"] = location
     accel = "X-Accel-Redirect" in response.headers
-    if not _CONDITIONS.intersection(request.environ):
+    if not CONDITIONS.intersection(request.environ):
         # nothing to decide: werkzeug would still parse our own Last-Modified back and format a Date
         # (gunicorn sends one), a tenth of a hit
         if not accel:

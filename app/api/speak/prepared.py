@@ -16,7 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 
-from flask import current_app, request
+from flask import Flask, current_app, request
+from werkzeug.http import parse_options_header
 
 from app.services.tts.speech import PreparedSpeech
 
@@ -42,14 +43,27 @@ class PreparedRequests:
 
     @classmethod
     def of_app(cls) -> PreparedRequests:
-        return current_app.extensions.setdefault("prepared_speech", cls())
+        return cls.for_app(current_app)
+
+    @classmethod
+    def for_app(cls, app: Flask) -> PreparedRequests:
+        return app.extensions.setdefault("prepared_speech", cls())
 
     @staticmethod
-    def _key() -> tuple | None:
-        body = request.query_string if request.method in ("GET", "HEAD") else request.get_data(cache=True)
-        if len(body) > _MAX_BODY_BYTES:
+    def key_of(environ: dict, body: bytes | None) -> tuple | None:
+        """What the outcome of preparing a request depends on, from its WSGI environ and (for a POST) its
+        body; None when it is too long to keep."""
+        method = environ.get("REQUEST_METHOD")
+        text: str | bytes = environ.get("QUERY_STRING", "") if method in ("GET", "HEAD") else body or b""
+        if len(text) > _MAX_BODY_BYTES:
             return None
-        return request.method == "POST", request.mimetype, request.headers.get("Accept", ""), body
+        mimetype = parse_options_header(environ.get("CONTENT_TYPE", ""))[0].lower()
+        return method == "POST", mimetype, environ.get("HTTP_ACCEPT", ""), text
+
+    @classmethod
+    def _key(cls) -> tuple | None:
+        body = None if request.method in ("GET", "HEAD") else request.get_data(cache=True)
+        return cls.key_of(request.environ, body)
 
     @classmethod
     def reuse(cls, respond: Callable[[PreparedAnswer], object]):
@@ -68,7 +82,9 @@ class PreparedRequests:
         return decorator
 
     def known(self) -> PreparedAnswer | None:
-        key = self._key()
+        return self.find(self._key())
+
+    def find(self, key: tuple | None) -> PreparedAnswer | None:
         if key is None:
             return None
         with self._lock:

@@ -5,7 +5,7 @@ from urllib.parse import quote, urlencode
 from flask import current_app, jsonify, request
 
 from app.api.blueprint import Blueprint
-from app.api.speak.audio_response import Delivery, audio_response, speech_headers
+from app.api.speak.audio_response import Delivery, audio_response, delivery_for, speech_headers
 from app.api.speak.negotiation import AUDIO, accepted_audio_format, response_form
 from app.api.speak.prepared import PreparedAnswer, PreparedRequests
 from app.api.speak.schemas import (
@@ -95,16 +95,7 @@ def _delivery(method: str) -> Delivery:
     """Per app, per method: built once (settings never change while the process runs)."""
     deliveries = current_app.extensions.setdefault("speak_delivery", {})
     if method not in deliveries:
-        settings = services().settings
-        cache_control = None
-        if method == "GET":
-            ttl = settings.cache.ttl_seconds or 31_536_000  # 0 = never expires: a year, HTTP's customary maximum
-            cache_control = "private" if settings.auth.required else f"public, max-age={ttl}, immutable"
-        deliveries[method] = Delivery(
-            cache_control,
-            settings.cache_accel_location,
-            str(settings.cache.path) if settings.cache_accel_location else "",
-        )
+        deliveries[method] = delivery_for(services().settings, method)
     return deliveries[method]
 
 

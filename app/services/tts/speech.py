@@ -106,10 +106,14 @@ class SpeechService:
 
     def deliver_file(self, prepared: PreparedSpeech) -> CachedSpeech | SpeechResult:
         """A hit as the cached file, opened (never read here); a miss as `deliver` answers it."""
+        return self.cached_file(prepared) or self.deliver(prepared)
+
+    def cached_file(self, prepared: PreparedSpeech) -> CachedSpeech | None:
+        """The cached file of a hit, opened (never read here), or None on a miss."""
         opened = self.cache.open_file(prepared.cache_key)
-        if opened is not None:
-            return CachedSpeech(opened[0], opened[1], prepared.request, prepared.cache_key)
-        return self.deliver(prepared)
+        if opened is None:
+            return None
+        return CachedSpeech(opened[0], opened[1], prepared.request, prepared.cache_key)
 
     def speak(self, order: SpeechOrder) -> SpeechResult:
         return self.deliver(self.prepare(order))

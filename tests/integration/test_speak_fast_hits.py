@@ -14,6 +14,7 @@ from tests.serving import gunicorn
 
 PROMPT = "/speak?text=Answered%20in%20front%20of%20Flask"
 SDK_BODY = json.dumps({"text": "The SDK's prompt, answered in front of Flask", "tts_config": {"provider": "local"}})
+SECRET = "fast-hits-secret-1"
 # Headers that differ between any two answers
 _PER_ANSWER = {"Date", "X-Request-ID"}
 
@@ -21,6 +22,13 @@ _PER_ANSWER = {"Date", "X-Request-ID"}
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     with gunicorn(tmp_path_factory.mktemp("fast-hits"), WEB_CONCURRENCY="1", CACHE_TTL_SECONDS="3600") as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def secured(tmp_path_factory):
+    env = {"AUTH_REQUIRED": "true", "AUTH_API_SECRETS_JSON": json.dumps([{"id": "tenant-a", "secret": SECRET}])}
+    with gunicorn(tmp_path_factory.mktemp("fast-hits-auth"), WEB_CONCURRENCY="1", **env) as served:
         yield served
 
 
@@ -109,3 +117,24 @@ def _samples(server) -> dict[str, float]:
             elif sample.name == "sayna_http_request_duration_seconds_count":
                 found["timed"] += sample.value
     return found
+
+
+def test_with_auth_a_known_hit_still_needs_the_token(secured):
+    bearer = {"Authorization": f"Bearer {SECRET}"}
+    hit = _stored(lambda: requests.get(secured.url + PROMPT, headers=bearer, timeout=10))
+    assert hit.headers["Cache-Control"] == "private"
+    logged = requests.get(secured.url + PROMPT, headers={**bearer, "X-Request-ID": "auth-hit-1"}, timeout=10)
+    assert logged.status_code == 200 and logged.content == hit.content
+    for refused in ({}, {"Authorization": "Bearer not-the-secret"}):
+        response = requests.get(secured.url + PROMPT, headers=refused, timeout=10)
+        assert response.status_code == 401 and response.json()["code"] in ("missing_auth_header", "unauthorized")
+    by_query = requests.get(f"{secured.url}{PROMPT}&api_key={SECRET}", timeout=10)
+    assert by_query.status_code == 200 and by_query.content == hit.content
+    assert requests.get(f"{secured.url}{PROMPT}&api_key=wrong", timeout=10).status_code == 401
+
+    deadline = time.monotonic() + 10
+    while '"request_id": "auth-hit-1"' not in secured.log_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    lines = [json.loads(line) for line in secured.log_text().splitlines() if '"request_id": "auth-hit-1"' in line]
+    assert [line.get("tenant") for line in lines] == ["tenant-a"]
+    assert SECRET not in secured.log_text()

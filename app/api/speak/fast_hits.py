@@ -5,7 +5,7 @@ of a hit's samples, and hits ran at 0.57 of a plain Flask app returning the same
 A request whose exact bytes were already prepared (`PreparedRequests`) and whose audio is in the cache
 needs none of that. It is answered here with the very response the route builds (`audio_response`), the
 same request id, metrics and access line. Everything else goes on to Flask unchanged: HEAD, a condition
-or a range, auth on, a body that is chunked or too long to be a known one, the JSON form, a miss, and
+or a range, a token for a delegated auth service, a body that is chunked or too long to be a known one, the JSON form, a miss, and
 any failure here (Flask then answers it, or its error, as always).
 """
 
@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import parse_qs
 
 from flask import Flask
 from werkzeug.wrappers import Request
@@ -26,11 +27,13 @@ from app.api.speak.negotiation import AUDIO, response_form
 from app.api.speak.prepared import PreparedAnswer, PreparedRequests
 from app.extensions import SERVICES_KEY
 from app.request_log import log_access, request_id_for
+from app.services.auth import RequestInfo
 
 WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 _ROUTE = "/speak"  # the route's template, as Flask's path labels it in metrics
 _MAX_BODY = 4096  # PreparedRequests keeps no longer body
 
+_NO_REQUEST = RequestInfo(method="", path="", headers={}, body=b"")  # what only a delegated auth service reads
 log = logging.getLogger(__name__)
 
 
@@ -38,7 +41,9 @@ class FastHits:
     def __init__(self, app: Flask, wsgi_app: WsgiApp):
         services = app.extensions[SERVICES_KEY]
         self.wsgi_app = wsgi_app
-        self.enabled = not services.authenticator.required
+        self.authenticator = services.authenticator
+        # API secrets are checked here; a delegated auth service is asked only by Flask's hook
+        self.enabled = not self.authenticator.required or bool(self.authenticator.settings.api_secrets)
         self.speech = services.speech
         self.prepared = PreparedRequests.for_app(app)
         self.deliveries = {method: delivery_for(services.settings, method) for method in ("GET", "POST")}
@@ -60,6 +65,7 @@ class FastHits:
         if method not in self.deliveries or CONDITIONS.intersection(environ):
             return None
         started = time.perf_counter()
+        tenant = self._tenant(environ)
         answer = self._known(environ, method)
         if answer is None:
             return None
@@ -73,8 +79,16 @@ class FastHits:
         response.headers["X-Request-ID"] = request_id
         if self.metrics:
             record_request(method, _ROUTE, response.status_code, started)
-        log_access(request_id, method, _ROUTE, response.status_code, started, None, environ.get("REMOTE_ADDR"))
+        log_access(request_id, method, _ROUTE, response.status_code, started, tenant, environ.get("REMOTE_ADDR"))
         return response(environ, start_response)
+
+    def _tenant(self, environ: dict) -> str | None:
+        """The caller's tenant; raises (and Flask then answers the refusal) when the token is wrong."""
+        if not self.authenticator.required:
+            return None
+        query = environ.get("QUERY_STRING", "")
+        api_key = parse_qs(query).get("api_key", [None])[0] if "api_key=" in query else None
+        return self.authenticator.authenticate(environ.get("HTTP_AUTHORIZATION"), api_key, _NO_REQUEST).tenant
 
     def _known(self, environ: dict, method: str) -> PreparedAnswer | None:
         body = None

@@ -7,12 +7,12 @@ import time
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from app.errors import ApiError, BadRequest, UpstreamError
+from app.errors import ApiError, BadRequest
 from app.services.cache.keys import synthesis_key
 from app.services.cache.synthesis_cache import CachedFile, EntryLabel, SynthesisCache
 from app.services.metrics.instruments import PROVIDER_DURATION, PROVIDER_REQUESTS
 from app.services.tts import audio
-from app.services.tts.audio import Audio, BrokenAudio, UnsupportedAudio
+from app.services.tts.audio import Audio, UnsupportedAudio
 from app.services.tts.provider import SpeechProvider
 from app.services.tts.registry import canonical_slug
 from app.services.tts.request import SpeechOrder, SpeechRequest, TextTooLong, apply_pronunciations
@@ -124,14 +124,8 @@ class SpeechService:
 
 
 def synthesize_checked(provider: SpeechProvider, request: SpeechRequest) -> Audio:
-    """The provider's audio, verified before anyone serves or stores it: whatever a provider (or a proxy
-    in front of it) answered that is not the asked audio is that provider's error."""
-    try:
-        result = provider.synthesize(request)
-        audio.verify(result, request.audio_format, request.sample_rate)
-    except BrokenAudio as exc:
-        raise UpstreamError(f"{provider.slug} answered with unusable audio: {exc}", code="provider_error") from None
-    return result
+    """The provider's audio, verified before anyone serves or stores it (`SpeechProvider.synthesize_checked`)."""
+    return provider.synthesize_checked(request)
 
 
 def _measured(provider: SpeechProvider, request: SpeechRequest) -> Audio:

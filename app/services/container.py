@@ -86,7 +86,12 @@ class Services:
         from app.services.tts import SpeechService
         from app.services.tts.registry import build_providers
 
-        return SpeechService(self.settings.tts.default_provider, build_providers(self.settings.tts), self.cache)
+        return SpeechService(
+            self.settings.tts.default_provider,
+            build_providers(self.settings.tts),
+            self.cache,
+            synthesis_deadline=self.settings.tts.request_timeout_seconds,
+        )
 
     @cached_property
     def voices(self) -> VoiceCatalog:

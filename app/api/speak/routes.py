@@ -5,7 +5,7 @@ from urllib.parse import quote, urlencode
 from flask import current_app, jsonify, request
 
 from app.api.blueprint import Blueprint
-from app.api.speak.audio_response import Delivery, audio_response, delivery_for, speech_headers
+from app.api.speak.audio_response import CONDITIONS, Delivery, audio_response, delivery_for, speech_headers
 from app.api.speak.negotiation import AUDIO, accepted_audio_format, response_form
 from app.api.speak.prepared import PreparedAnswer, PreparedRequests
 from app.api.speak.schemas import (
@@ -102,7 +102,11 @@ def _delivery(method: str) -> Delivery:
 def _respond(answer: PreparedAnswer):
     method = "POST" if request.method == "POST" else "GET"
     if method == "GET" or response_form(request.headers.get("Accept"), answer.nested) == AUDIO:
-        delivered = services().speech.deliver_file(answer.speech)
+        speech = services().speech
+        if request.method == "HEAD" or CONDITIONS.intersection(request.environ):
+            delivered = speech.deliver_file(answer.speech)  # a miss is answered whole: its length and ETag decide
+        else:
+            delivered = speech.deliver_stream(answer.speech)
         return audio_response(request, delivered, _delivery(method), answer.location)
     result = services().speech.deliver(answer.speech)
     response = jsonify({"metadata": _metadata(result), "audio": base64.b64encode(result.audio.data).decode()})

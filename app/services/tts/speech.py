@@ -4,6 +4,7 @@ the synthesis cache or the provider."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -15,6 +16,13 @@ from app.services.tts import audio
 from app.services.tts.audio import Audio, UnsupportedAudio
 from app.services.tts.provider import SpeechProvider
 from app.services.tts.registry import canonical_slug
+from app.services.tts.speech_stream import (
+    CachingChunks,
+    FollowedChunks,
+    MeasuredStream,
+    StreamedSpeech,
+    UncachedChunks,
+)
 from app.services.tts.request import SpeechOrder, SpeechRequest, TextTooLong, apply_pronunciations
 
 
@@ -46,10 +54,17 @@ class CachedSpeech:
 
 
 class SpeechService:
-    def __init__(self, default_provider: str, providers: dict[str, SpeechProvider], cache: SynthesisCache):
+    def __init__(
+        self,
+        default_provider: str,
+        providers: dict[str, SpeechProvider],
+        cache: SynthesisCache,
+        synthesis_deadline: float = 30.0,
+    ):
         self.default_provider = default_provider
         self.providers = providers
         self.cache = cache
+        self.synthesis_deadline = synthesis_deadline  # TTS_REQUEST_TIMEOUT_SECONDS: bounds waiting for another's
 
     def resolve(self, order: SpeechOrder) -> tuple[SpeechProvider, SpeechRequest]:
         """The provider and the fully resolved request, or BadRequest naming what is wrong."""
@@ -108,6 +123,46 @@ class SpeechService:
         """A hit as the cached file, opened (never read here); a miss as `deliver` answers it."""
         return self.cached_file(prepared) or self.deliver(prepared)
 
+    def deliver_stream(self, prepared: PreparedSpeech) -> CachedSpeech | SpeechResult | StreamedSpeech:
+        """A hit as its cached file; a miss as the provider speaks it (once per key at a time, across the
+        fleet), answered from its first chunk, so errors before any audio are raised here. A synthesis known
+        whole at once (a buffered provider or conversion) is answered whole, with its length and checksum."""
+        hit = self.cached_file(prepared)
+        if hit is not None:
+            return hit
+        request, key = prepared.request, prepared.cache_key
+        content_type = audio.CONTENT_TYPES[request.audio_format]
+        if not self.cache.enabled:
+            stream = MeasuredStream(prepared.provider, request)
+            first = _first_chunk(stream)
+            return StreamedSpeech(UncachedChunks(first, stream), content_type, request, False, key)
+        label = EntryLabel(provider=request.provider, voice_id=request.voice_id, model=request.model)
+        began = self.cache.begin(key, label, deadline=self._deadline(request))
+        if isinstance(began, CachedHit):
+            return CachedSpeech(began.file, began.entry, request, key)
+        if isinstance(began, LiveFollower):
+            followed = iter(began)
+            first = _first_chunk(followed)
+            return StreamedSpeech(FollowedChunks(first, followed), content_type, request, True, key)
+        pending = began  # we lead: the entry is ours to fill, commit or abort
+        try:
+            stream = MeasuredStream(prepared.provider, request)
+            first = _first_chunk(stream)
+            pending.write(first)
+            if stream.stream.whole is None:
+                return StreamedSpeech(CachingChunks(first, stream, pending), content_type, request, False, key)
+            for chunk in stream:  # the end of a whole answer: counted, nothing more to write
+                pending.write(chunk)
+            result = stream.stream.audio()
+            pending.commit(CacheMeta(result.audio_format, result.sample_rate, result.duration_ms))
+        except Exception as exc:
+            pending.abort(exc)
+            raise
+        return SpeechResult(result, request, False, key)
+
+    def _deadline(self, request: SpeechRequest) -> float:
+        return min(self.synthesis_deadline, request.request_timeout or self.synthesis_deadline)
+
     def cached_file(self, prepared: PreparedSpeech) -> CachedSpeech | None:
         """The cached file of a hit, opened (never read here), or None on a miss."""
         opened = self.cache.open_file(prepared.cache_key)
@@ -121,6 +176,14 @@ class SpeechService:
     def close(self) -> None:
         for provider in self.providers.values():
             provider.close()
+
+
+def _first_chunk(chunks: Iterator[bytes]) -> bytes:
+    """The first audio of a stream (a stream that ends without any failed its end check and raised)."""
+    first = next(chunks, None)
+    if first is None:
+        raise RuntimeError("a speech stream ended without audio")
+    return first
 
 
 def synthesize_checked(provider: SpeechProvider, request: SpeechRequest) -> Audio:

@@ -94,6 +94,8 @@ class FakeElevenLabs:
         self._lock = threading.Lock()
         self.app = Flask("fake-elevenlabs")
         self.app.add_url_rule("/v1/text-to-speech/<voice_id>", "tts", self._tts, methods=["POST"])
+        # the streaming endpoint takes the same request and answers the same audio, chunked
+        self.app.add_url_rule("/v1/text-to-speech/<voice_id>/stream", "tts_stream", self._tts, methods=["POST"])
         self.app.add_url_rule("/v1/voices", "voices", self._voices, methods=["GET"])
 
     @property

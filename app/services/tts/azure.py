@@ -15,7 +15,8 @@ from xml.sax.saxutils import escape
 from app.errors import UpstreamError
 from app.services.tts import audio
 from app.services.tts.audio import Audio
-from app.services.tts.http import ProviderHttp
+from app.services.tts.audio_stream import AudioStream, stream_of
+from app.services.tts.http import AudioAnswer, ProviderHttp
 from app.services.tts.locales import accent_name, language_name, locale_of_voice
 from app.services.tts.provider import SpeechProvider, Voice, voice
 from app.services.tts.provider_errors import json_or_none, provider_error
@@ -70,13 +71,23 @@ class AzureProvider(SpeechProvider):
         return voice_id or model or self.default_voice, ""
 
     def synthesize(self, request: SpeechRequest) -> Audio:
+        answer, pcm_rate = self._synthesis(request)
+        return audio.as_asked(answer.read(), request.audio_format, request.sample_rate, pcm_rate)
+
+    def open_stream(self, request: SpeechRequest) -> AudioStream:
+        """`/cognitiveservices/v1` sends the audio chunked as it is synthesized."""
+        answer, pcm_rate = self._synthesis(request)
+        return stream_of(self.slug, answer, request.audio_format, request.sample_rate, pcm_rate)
+
+    def _synthesis(self, request: SpeechRequest) -> tuple[AudioAnswer, int | None]:
+        """The audio answer, and the PCM rate to convert from when Azure cannot produce the asked format."""
         per_request = bool(request.auth)
         key = request.auth.get("api_key") if per_request else self.api_key
         region = request.auth.get("region", "").strip().lower() if per_request else self.region
         if not key:
             raise self.missing_credentials()
         output_format, source_rate = _output_format(request.audio_format, request.sample_rate)
-        response = self._http(region).request(
+        answer = self._http(region).open_audio(
             "POST",
             "/cognitiveservices/v1",
             data=_ssml(request).encode("utf-8"),
@@ -88,13 +99,11 @@ class AzureProvider(SpeechProvider):
             },
             connect_timeout=request.connect_timeout,
             request_timeout=request.request_timeout,
-            expect_audio=True,
         )
-        if response.status_code != 200:
+        if answer.status_code != 200:
+            response = answer.response
             raise provider_error("azure", response, _error_detail(response), per_request=per_request)
-        if source_rate is None:
-            return audio.measured(response.content, request.audio_format, request.sample_rate)
-        return audio.from_pcm(response.content, source_rate, request.audio_format, request.sample_rate)
+        return answer, source_rate
 
     def list_voices(self) -> list[Voice]:
         if not self.api_key:

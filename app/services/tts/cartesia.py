@@ -10,7 +10,8 @@ from __future__ import annotations
 from app.errors import BadRequest, UpstreamError
 from app.services.tts import audio
 from app.services.tts.audio import Audio
-from app.services.tts.http import ProviderHttp
+from app.services.tts.audio_stream import AudioStream, stream_of
+from app.services.tts.http import AudioAnswer, ProviderHttp
 from app.services.tts.locales import language_name
 from app.services.tts.provider import SpeechProvider, Voice, voice
 from app.services.tts.provider_errors import json_or_none, provider_error
@@ -58,6 +59,16 @@ class CartesiaProvider(SpeechProvider):
         super().check(request)
 
     def synthesize(self, request: SpeechRequest) -> Audio:
+        answer, pcm_rate = self._bytes(request)
+        return audio.as_asked(answer.read(), request.audio_format, request.sample_rate, pcm_rate)
+
+    def open_stream(self, request: SpeechRequest) -> AudioStream:
+        """`/tts/bytes` streams the audio as Sonic generates it, as one response body."""
+        answer, pcm_rate = self._bytes(request)
+        return stream_of(self.slug, answer, request.audio_format, request.sample_rate, pcm_rate)
+
+    def _bytes(self, request: SpeechRequest) -> tuple[AudioAnswer, int | None]:
+        """The audio answer, and the PCM rate to convert from when Cartesia cannot produce the asked format."""
         key = request.api_key or self.api_key
         if not key:
             raise self.missing_credentials()
@@ -71,20 +82,18 @@ class CartesiaProvider(SpeechProvider):
         }
         if request.speaking_rate != 1.0:
             body["generation_config"] = {"speed": request.speaking_rate}
-        response = self.http.request(
+        answer = self.http.open_audio(
             "POST",
             "/tts/bytes",
             json=body,
             headers=self._headers(key),
             connect_timeout=request.connect_timeout,
             request_timeout=request.request_timeout,
-            expect_audio=True,
         )
-        if response.status_code != 200:
+        if answer.status_code != 200:
+            response = answer.response
             raise provider_error("cartesia", response, _error_detail(response), per_request=bool(request.auth))
-        if source_rate is None:
-            return audio.measured(response.content, request.audio_format, request.sample_rate)
-        return audio.from_pcm(response.content, source_rate, request.audio_format, request.sample_rate)
+        return answer, source_rate
 
     def list_voices(self) -> list[Voice]:
         if not self.api_key:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from app.errors import UpstreamError
 from app.services.tts import audio
 from app.services.tts.audio import Audio
-from app.services.tts.http import ProviderHttp
+from app.services.tts.audio_stream import AudioStream, stream_of
+from app.services.tts.http import AudioAnswer, ProviderHttp
 from app.services.tts.provider import SpeechProvider, Voice, voice
 from app.services.tts.provider_errors import json_or_none, provider_error
 from app.services.tts.request import SpeechRequest
@@ -48,13 +49,23 @@ class DeepgramProvider(SpeechProvider):
         return chosen, chosen
 
     def synthesize(self, request: SpeechRequest) -> Audio:
+        answer, pcm_rate = self._speak(request)
+        return audio.as_asked(answer.read(), request.audio_format, request.sample_rate, pcm_rate)
+
+    def open_stream(self, request: SpeechRequest) -> AudioStream:
+        """`/v1/speak` sends the audio as Aura produces it (chunked)."""
+        answer, pcm_rate = self._speak(request)
+        return stream_of(self.slug, answer, request.audio_format, request.sample_rate, pcm_rate)
+
+    def _speak(self, request: SpeechRequest) -> tuple[AudioAnswer, int | None]:
+        """The audio answer, and the PCM rate to convert from when Deepgram cannot produce the asked format."""
         key = request.api_key or self.api_key
         if not key:
             raise self.missing_credentials()
         params, native = _query(request)
         if request.speaking_rate != 1.0:
             params["speed"] = f"{request.speaking_rate:g}"
-        response = self.http.request(
+        answer = self.http.open_audio(
             "POST",
             "/v1/speak",
             params=params,
@@ -62,13 +73,11 @@ class DeepgramProvider(SpeechProvider):
             headers={"Authorization": f"Token {key}", "Content-Type": "application/json"},
             connect_timeout=request.connect_timeout,
             request_timeout=request.request_timeout,
-            expect_audio=True,
         )
-        if response.status_code != 200:
+        if answer.status_code != 200:
+            response = answer.response
             raise provider_error("deepgram", response, _error_detail(response), per_request=bool(request.auth))
-        if native:
-            return audio.measured(response.content, request.audio_format, request.sample_rate)
-        return audio.from_pcm(response.content, int(params["sample_rate"]), request.audio_format, request.sample_rate)
+        return answer, None if native else int(params["sample_rate"])
 
     def list_voices(self) -> list[Voice]:
         headers = {"Authorization": f"Token {self.api_key}"} if self.api_key else {}

@@ -10,7 +10,8 @@ from urllib.parse import quote
 from app.errors import BadRequest, UpstreamError
 from app.services.tts import audio
 from app.services.tts.audio import Audio
-from app.services.tts.http import ProviderHttp
+from app.services.tts.audio_stream import AudioStream, stream_of
+from app.services.tts.http import AudioAnswer, ProviderHttp
 from app.services.tts.provider import SpeechProvider, Voice, voice
 from app.services.tts.provider_errors import json_or_none, provider_error
 from app.services.tts.request import SpeechRequest
@@ -66,6 +67,16 @@ class ElevenLabsProvider(SpeechProvider):
         super().check(request)
 
     def synthesize(self, request: SpeechRequest) -> Audio:
+        answer, pcm_rate = self._convert(request, "")
+        return audio.as_asked(answer.read(), request.audio_format, request.sample_rate, pcm_rate)
+
+    def open_stream(self, request: SpeechRequest) -> AudioStream:
+        """`/v1/text-to-speech/{voice_id}/stream`: the same request, the audio sent as it is generated."""
+        answer, pcm_rate = self._convert(request, "/stream")
+        return stream_of(self.slug, answer, request.audio_format, request.sample_rate, pcm_rate)
+
+    def _convert(self, request: SpeechRequest, endpoint: str) -> tuple[AudioAnswer, int | None]:
+        """The audio answer, and the PCM rate to convert from when ElevenLabs cannot produce the asked format."""
         key = request.api_key or self.api_key
         if not key:
             raise self.missing_credentials()
@@ -76,21 +87,19 @@ class ElevenLabsProvider(SpeechProvider):
             settings.setdefault("speed", request.speaking_rate)
         if settings:
             body["voice_settings"] = settings
-        response = self.http.request(
+        answer = self.http.open_audio(
             "POST",
-            f"/v1/text-to-speech/{quote(request.voice_id, safe='')}",
+            f"/v1/text-to-speech/{quote(request.voice_id, safe='')}{endpoint}",
             params={"output_format": output_format},
             json=body,
             headers={"xi-api-key": key, "Content-Type": "application/json"},
             connect_timeout=request.connect_timeout,
             request_timeout=request.request_timeout,
-            expect_audio=True,
         )
-        if response.status_code != 200:
+        if answer.status_code != 200:
+            response = answer.response
             raise provider_error("elevenlabs", response, _error_detail(response), per_request=bool(request.auth))
-        if source_rate is None:
-            return audio.measured(response.content, request.audio_format, request.sample_rate)
-        return audio.from_pcm(response.content, source_rate, request.audio_format, request.sample_rate)
+        return answer, source_rate
 
     def list_voices(self) -> list[Voice]:
         if not self.api_key:

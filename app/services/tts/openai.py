@@ -10,7 +10,8 @@ from __future__ import annotations
 from app.errors import BadRequest
 from app.services.tts import audio
 from app.services.tts.audio import Audio
-from app.services.tts.http import ProviderHttp
+from app.services.tts.audio_stream import AudioStream, stream_of
+from app.services.tts.http import AudioAnswer, ProviderHttp
 from app.services.tts.provider import SpeechProvider, Voice, voice
 from app.services.tts.provider_errors import json_or_none, provider_error
 from app.services.tts.request import SpeechRequest
@@ -73,6 +74,16 @@ class OpenAIProvider(SpeechProvider):
         super().check(request)
 
     def synthesize(self, request: SpeechRequest) -> Audio:
+        answer, pcm_rate = self._speech(request)
+        return audio.as_asked(answer.read(), request.audio_format, request.sample_rate, pcm_rate)
+
+    def open_stream(self, request: SpeechRequest) -> AudioStream:
+        """`/audio/speech` sends the audio as it is generated (chunked; a WAV's sizes are then unknown)."""
+        answer, pcm_rate = self._speech(request)
+        return stream_of(self.slug, answer, request.audio_format, request.sample_rate, pcm_rate)
+
+    def _speech(self, request: SpeechRequest) -> tuple[AudioAnswer, int | None]:
+        """The audio answer, and the PCM rate to convert from when OpenAI cannot produce the asked format."""
         key = request.api_key or self.api_key
         native = _NATIVE.get(request.audio_format) if request.sample_rate == _RATE else None
         body: dict = {
@@ -88,20 +99,18 @@ class OpenAIProvider(SpeechProvider):
         headers = {"Content-Type": "application/json"}
         if key:
             headers["Authorization"] = f"Bearer {key}"
-        response = self.http.request(
+        answer = self.http.open_audio(
             "POST",
             "/audio/speech",
             json=body,
             headers=headers,
             connect_timeout=request.connect_timeout,
             request_timeout=request.request_timeout,
-            expect_audio=True,
         )
-        if response.status_code != 200:
+        if answer.status_code != 200:
+            response = answer.response
             raise provider_error("openai", response, _error_detail(response), per_request=bool(request.auth))
-        if native:
-            return audio.measured(response.content, request.audio_format, request.sample_rate)
-        return audio.from_pcm(response.content, _RATE, request.audio_format, request.sample_rate)
+        return answer, None if native else _RATE
 
     def list_voices(self) -> list[Voice]:
         return [voice(name, name.capitalize(), language="Multilingual", sample_rates=[_RATE]) for name in VOICES]

@@ -300,6 +300,10 @@ def test_closing_mid_stream_releases_the_connection(make, name):
     assert not pacing.finished.is_set()
 
 
+def _shape(error: ApiError) -> tuple:
+    return type(error), error.status, error.code, error.message
+
+
 def _failure(action) -> ApiError:
     with pytest.raises(ApiError) as raised:
         action()
@@ -315,12 +319,7 @@ def test_errors_before_the_audio_are_the_ones_synthesize_raises(make, name, stat
     buffered = _failure(lambda: provider.synthesize(request))
     provider.fake.fail_next = [status]
     streamed = _failure(lambda: provider.open_stream(request))
-    assert (type(streamed), streamed.status, streamed.code, streamed.message) == (
-        type(buffered),
-        buffered.status,
-        buffered.code,
-        buffered.message,
-    )
+    assert _shape(streamed) == _shape(buffered)
     assert name in streamed.message
 
 
@@ -332,12 +331,7 @@ def test_refused_request_credentials_are_the_same_error_and_never_echoed(make, n
     request = SpeechRequest(**{**request.__dict__, "auth": auth})
     buffered = _failure(lambda: provider.synthesize(request))
     streamed = _failure(lambda: provider.open_stream(request))
-    assert (type(streamed), streamed.status, streamed.code, streamed.message) == (
-        type(buffered),
-        buffered.status,
-        buffered.code,
-        buffered.message,
-    )
+    assert _shape(streamed) == _shape(buffered)
     assert "wrong-key-123456" not in streamed.message
 
 

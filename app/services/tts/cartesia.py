@@ -2,18 +2,18 @@
 
 Requests carry the API version upstream pins (`Cartesia-Version: 2025-04-16`), whose body takes the
 voice as `{"mode": "id", "id": …}`. The requested rate is sent when Cartesia supports it; other formats
-and rates are converted from its raw PCM.
+and rates are converted from its raw PCM. `/tts/bytes` sends the audio as Sonic generates it, in one
+response body, which a stream relays.
 """
 
 from __future__ import annotations
 
 from app.errors import BadRequest, UpstreamError
 from app.services.tts import audio
-from app.services.tts.audio import Audio
-from app.services.tts.audio_stream import AudioStream, stream_of
 from app.services.tts.http import AudioAnswer, ProviderHttp
+from app.services.tts.http_provider import HttpSpeechProvider
 from app.services.tts.locales import language_name
-from app.services.tts.provider import SpeechProvider, Voice, voice
+from app.services.tts.provider import Voice, voice
 from app.services.tts.provider_errors import json_or_none, provider_error
 from app.services.tts.request import SpeechRequest
 from app.settings import TTSSettings
@@ -33,7 +33,7 @@ _GENDERS = {
 _VOICE_SETTINGS = {"language"}
 
 
-class CartesiaProvider(SpeechProvider):
+class CartesiaProvider(HttpSpeechProvider):
     slug = "cartesia"
     max_text_chars = 10_000
     default_voice = "694f9389-aac1-45b6-b726-9d9369183238"  # a public English voice every account has
@@ -58,17 +58,7 @@ class CartesiaProvider(SpeechProvider):
             )
         super().check(request)
 
-    def synthesize(self, request: SpeechRequest) -> Audio:
-        answer, pcm_rate = self._bytes(request)
-        return audio.as_asked(answer.read(), request.audio_format, request.sample_rate, pcm_rate)
-
-    def open_stream(self, request: SpeechRequest) -> AudioStream:
-        """`/tts/bytes` streams the audio as Sonic generates it, as one response body."""
-        answer, pcm_rate = self._bytes(request)
-        return stream_of(self.slug, answer, request.audio_format, request.sample_rate, pcm_rate)
-
-    def _bytes(self, request: SpeechRequest) -> tuple[AudioAnswer, int | None]:
-        """The audio answer, and the PCM rate to convert from when Cartesia cannot produce the asked format."""
+    def ask(self, request: SpeechRequest, *, streaming: bool) -> tuple[AudioAnswer, int | None]:
         key = request.api_key or self.api_key
         if not key:
             raise self.missing_credentials()

@@ -2,17 +2,17 @@
 
 Deepgram's docs disagree on the REST default encoding, so every request names encoding, container and
 rate explicitly. A parameter that does not apply to an encoding (a rate for mp3 or opus, a container for
-mp3 or flac) is a 400 upstream, so those are left out.
+mp3 or flac) is a 400 upstream, so those are left out. `/v1/speak` sends the audio as Aura produces it
+(chunked), so a stream relays that one answer.
 """
 
 from __future__ import annotations
 
 from app.errors import UpstreamError
 from app.services.tts import audio
-from app.services.tts.audio import Audio
-from app.services.tts.audio_stream import AudioStream, stream_of
 from app.services.tts.http import AudioAnswer, ProviderHttp
-from app.services.tts.provider import SpeechProvider, Voice, voice
+from app.services.tts.http_provider import HttpSpeechProvider
+from app.services.tts.provider import Voice, voice
 from app.services.tts.provider_errors import json_or_none, provider_error
 from app.services.tts.request import SpeechRequest
 from app.settings import TTSSettings
@@ -28,7 +28,7 @@ _NATIVE = {
 _FIXED_RATE = {audio.MP3: ("mp3", 22_050), audio.OGG: ("opus", 48_000)}
 
 
-class DeepgramProvider(SpeechProvider):
+class DeepgramProvider(HttpSpeechProvider):
     slug = "deepgram"
     max_text_chars = 2_000  # Aura's documented limit
     default_voice = "aura-2-thalia-en"
@@ -48,17 +48,7 @@ class DeepgramProvider(SpeechProvider):
         chosen = model or voice_id or self.default_voice
         return chosen, chosen
 
-    def synthesize(self, request: SpeechRequest) -> Audio:
-        answer, pcm_rate = self._speak(request)
-        return audio.as_asked(answer.read(), request.audio_format, request.sample_rate, pcm_rate)
-
-    def open_stream(self, request: SpeechRequest) -> AudioStream:
-        """`/v1/speak` sends the audio as Aura produces it (chunked)."""
-        answer, pcm_rate = self._speak(request)
-        return stream_of(self.slug, answer, request.audio_format, request.sample_rate, pcm_rate)
-
-    def _speak(self, request: SpeechRequest) -> tuple[AudioAnswer, int | None]:
-        """The audio answer, and the PCM rate to convert from when Deepgram cannot produce the asked format."""
+    def ask(self, request: SpeechRequest, *, streaming: bool) -> tuple[AudioAnswer, int | None]:
         key = request.api_key or self.api_key
         if not key:
             raise self.missing_credentials()

@@ -1,6 +1,7 @@
 """`elevenlabs`: `POST /v1/text-to-speech/{voice_id}` and its catalog (`GET /v1/voices`).
 
-`output_format` goes in the query string (the body's is ignored upstream) and is always sent.
+`output_format` goes in the query string (the body's is ignored upstream) and is always sent. A stream
+asks `…/{voice_id}/stream`, the same request answered as the audio is generated.
 """
 
 from __future__ import annotations
@@ -9,10 +10,9 @@ from urllib.parse import quote
 
 from app.errors import BadRequest, UpstreamError
 from app.services.tts import audio
-from app.services.tts.audio import Audio
-from app.services.tts.audio_stream import AudioStream, stream_of
 from app.services.tts.http import AudioAnswer, ProviderHttp
-from app.services.tts.provider import SpeechProvider, Voice, voice
+from app.services.tts.http_provider import HttpSpeechProvider
+from app.services.tts.provider import Voice, voice
 from app.services.tts.provider_errors import json_or_none, provider_error
 from app.services.tts.request import SpeechRequest
 from app.settings import TTSSettings
@@ -37,7 +37,7 @@ _TEXT_LIMITS = {
 }
 
 
-class ElevenLabsProvider(SpeechProvider):
+class ElevenLabsProvider(HttpSpeechProvider):
     slug = "elevenlabs"
     max_text_chars = 10_000
     default_voice = "21m00Tcm4TlvDq8ikWAM"  # Rachel, a premade voice every account has
@@ -66,17 +66,7 @@ class ElevenLabsProvider(SpeechProvider):
             )
         super().check(request)
 
-    def synthesize(self, request: SpeechRequest) -> Audio:
-        answer, pcm_rate = self._convert(request, "")
-        return audio.as_asked(answer.read(), request.audio_format, request.sample_rate, pcm_rate)
-
-    def open_stream(self, request: SpeechRequest) -> AudioStream:
-        """`/v1/text-to-speech/{voice_id}/stream`: the same request, the audio sent as it is generated."""
-        answer, pcm_rate = self._convert(request, "/stream")
-        return stream_of(self.slug, answer, request.audio_format, request.sample_rate, pcm_rate)
-
-    def _convert(self, request: SpeechRequest, endpoint: str) -> tuple[AudioAnswer, int | None]:
-        """The audio answer, and the PCM rate to convert from when ElevenLabs cannot produce the asked format."""
+    def ask(self, request: SpeechRequest, *, streaming: bool) -> tuple[AudioAnswer, int | None]:
         key = request.api_key or self.api_key
         if not key:
             raise self.missing_credentials()
@@ -89,7 +79,7 @@ class ElevenLabsProvider(SpeechProvider):
             body["voice_settings"] = settings
         answer = self.http.open_audio(
             "POST",
-            f"/v1/text-to-speech/{quote(request.voice_id, safe='')}{endpoint}",
+            f"/v1/text-to-speech/{quote(request.voice_id, safe='')}{'/stream' if streaming else ''}",
             params={"output_format": output_format},
             json=body,
             headers={"xi-api-key": key, "Content-Type": "application/json"},

@@ -24,6 +24,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
@@ -81,45 +82,33 @@ class ProviderHttp:
             max_retries=settings.max_retries,
         )
 
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        headers: dict[str, str],
-        params=None,
-        json=None,
-        data=None,
-        connect_timeout: float | None = None,
-        request_timeout: float | None = None,
-    ) -> requests.Response:
+    def request(self, method: str, path: str, **call: Any) -> requests.Response:
         """The provider's answer, its body read in full within the deadline; 429/5xx and connection failures
         are retried, and the last answer (or an UpstreamError when none came) is returned to the caller to
-        interpret. `connect_timeout` and `request_timeout` (a caller's) may shorten the server's limits,
-        never lengthen them."""
-        call = self._send(method, path, headers, params, json, data, connect_timeout, request_timeout, audio=False)
-        return call.response
+        interpret. `call`: `_send`'s keywords."""
+        return self._send(method, path, audio=False, **call).response
 
-    def open_audio(
-        self,
-        method: str,
-        path: str,
-        *,
-        headers: dict[str, str],
-        params=None,
-        json=None,
-        data=None,
-        connect_timeout: float | None = None,
-        request_timeout: float | None = None,
-    ) -> AudioAnswer:
+    def open_audio(self, method: str, path: str, **call: Any) -> AudioAnswer:
         """A synthesis call, retried as `request` retries (before the answer's first byte only). A 200 that is
         not audio is an UpstreamError; a 200 that is comes back with its body still on the wire, to be read
         before the same deadline; any other answer comes back read in full, as `request` returns it."""
-        return self._send(method, path, headers, params, json, data, connect_timeout, request_timeout, audio=True)
+        return self._send(method, path, audio=True, **call)
 
     def _send(
-        self, method, path, headers, params, json, data, connect_timeout, request_timeout, *, audio: bool
+        self,
+        method: str,
+        path: str,
+        *,
+        audio: bool,
+        headers: dict[str, str],
+        params: Any = None,
+        json: Any = None,
+        data: bytes | None = None,
+        connect_timeout: float | None = None,
+        request_timeout: float | None = None,
     ) -> AudioAnswer:
+        """One call, retried. `connect_timeout` and `request_timeout` (a caller's) may shorten the server's
+        limits, never lengthen them."""
         budget = min(self.deadline, request_timeout or self.deadline)
         ends = time.monotonic() + budget
         connect = min(connect_timeout or self.connect_timeout, self.connect_timeout)

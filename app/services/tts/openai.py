@@ -2,17 +2,17 @@
 OpenAI-compatible local TTS server speaks too. OpenAI has no voice-list endpoint: the catalog is static.
 
 Every answer is 24 kHz; other rates and Ogg are converted from its raw PCM. OPENAI_BASE_URL follows the
-openai SDK's convention (it includes `/v1`), so the same value works for both.
+openai SDK's convention (it includes `/v1`), so the same value works for both. `/audio/speech` sends the
+audio as it is generated (chunked; a WAV then announces unknown sizes), which a stream relays.
 """
 
 from __future__ import annotations
 
 from app.errors import BadRequest
 from app.services.tts import audio
-from app.services.tts.audio import Audio
-from app.services.tts.audio_stream import AudioStream, stream_of
 from app.services.tts.http import AudioAnswer, ProviderHttp
-from app.services.tts.provider import SpeechProvider, Voice, voice
+from app.services.tts.http_provider import HttpSpeechProvider
+from app.services.tts.provider import Voice, voice
 from app.services.tts.provider_errors import json_or_none, provider_error
 from app.services.tts.request import SpeechRequest
 from app.settings import TTSSettings
@@ -39,7 +39,7 @@ _WITHOUT_INSTRUCTIONS = ("tts-1", "tts-1-hd")
 _VOICE_SETTINGS = {"instructions"}
 
 
-class OpenAIProvider(SpeechProvider):
+class OpenAIProvider(HttpSpeechProvider):
     slug = "openai"
     max_text_chars = 4_096
     default_voice = "alloy"
@@ -73,17 +73,7 @@ class OpenAIProvider(SpeechProvider):
             )
         super().check(request)
 
-    def synthesize(self, request: SpeechRequest) -> Audio:
-        answer, pcm_rate = self._speech(request)
-        return audio.as_asked(answer.read(), request.audio_format, request.sample_rate, pcm_rate)
-
-    def open_stream(self, request: SpeechRequest) -> AudioStream:
-        """`/audio/speech` sends the audio as it is generated (chunked; a WAV's sizes are then unknown)."""
-        answer, pcm_rate = self._speech(request)
-        return stream_of(self.slug, answer, request.audio_format, request.sample_rate, pcm_rate)
-
-    def _speech(self, request: SpeechRequest) -> tuple[AudioAnswer, int | None]:
-        """The audio answer, and the PCM rate to convert from when OpenAI cannot produce the asked format."""
+    def ask(self, request: SpeechRequest, *, streaming: bool) -> tuple[AudioAnswer, int | None]:
         key = request.api_key or self.api_key
         native = _NATIVE.get(request.audio_format) if request.sample_rate == _RATE else None
         body: dict = {

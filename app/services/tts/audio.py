@@ -127,6 +127,14 @@ def from_pcm(pcm: bytes, pcm_rate: int, audio_format: str, rate: int) -> Audio:
     return Audio(buffer.getvalue(), audio_format, rate, duration_ms)
 
 
+def as_asked(data: bytes, audio_format: str, rate: int, pcm_rate: int | None) -> Audio:
+    """A provider's answer as the asked audio: produced natively (`pcm_rate` None), or converted from the
+    raw PCM at `pcm_rate` it was asked for instead."""
+    if pcm_rate is None:
+        return measured(data, audio_format, rate)
+    return from_pcm(data, pcm_rate, audio_format, rate)
+
+
 def measured(data: bytes, audio_format: str, rate: int) -> Audio:
     """Audio produced natively by a provider, with its duration read from the bytes."""
     if audio_format == LINEAR16:

@@ -10,10 +10,12 @@ the cache stores and the end check needs anyway.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from typing import Protocol
 
 from app.errors import UpstreamError
 from app.services.tts import audio
 from app.services.tts.audio import Audio, BrokenAudio
+from app.services.tts.stream_converters import STREAMABLE, convert_pcm
 
 
 def unusable(provider: str, exc: BrokenAudio) -> UpstreamError:
@@ -108,3 +110,33 @@ class AudioStream:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class Body(Protocol):
+    """An audio body on the wire (`http.AudioAnswer`)."""
+
+    @property
+    def content_length(self) -> int | None: ...
+
+    def chunks(self) -> Iterator[bytes]: ...
+
+    def read(self) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
+def stream_of(provider: str, body: Body, audio_format: str, rate: int, pcm_rate: int | None = None) -> AudioStream:
+    """The stream of a provider's audio body: as it arrives when it is `audio_format` at `rate` already
+    (`pcm_rate` None); converted as it arrives from raw PCM at `pcm_rate` where the format can be encoded
+    as a stream; else read in full and converted (`whole` set)."""
+    if pcm_rate is None:
+        return AudioStream(provider, audio_format, rate, chunks=body.chunks(), release=body.close)
+    if audio_format in STREAMABLE:
+        chunks = convert_pcm(body.chunks(), pcm_rate, audio_format, rate, body.content_length)
+        return AudioStream(provider, audio_format, rate, chunks=chunks, release=body.close)
+    try:
+        result = audio.from_pcm(body.read(), pcm_rate, audio_format, rate)
+        audio.verify(result, audio_format, rate)
+    except BrokenAudio as exc:
+        raise unusable(provider, exc) from None
+    return AudioStream.buffered(provider, result)

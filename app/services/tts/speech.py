@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from app.errors import ApiError, BadRequest, UpstreamError
-from app.services.cache.keys import synthesis_key
-from app.services.cache.synthesis_cache import CachedFile, EntryLabel, SynthesisCache
+from app.services.cache import CachedFile, EntryLabel, SynthesisCache
 from app.services.metrics.instruments import PROVIDER_DURATION, PROVIDER_REQUESTS
 from app.services.tts import audio
 from app.services.tts.audio import Audio, BrokenAudio, UnsupportedAudio
+from app.services.tts.keys import synthesis_key
 from app.services.tts.provider import SpeechProvider
 from app.services.tts.registry import canonical_slug
 from app.services.tts.request import SpeechOrder, SpeechRequest, TextTooLong, apply_pronunciations
@@ -99,9 +99,10 @@ class SpeechService:
         """The audio from the cache, or from the provider (once per key at a time) and then cached."""
         request = prepared.request
         label = EntryLabel(provider=request.provider, voice_id=request.voice_id, model=request.model)
-        result, cached = self.cache.get_or_synthesize(
+        clip, cached = self.cache.get_or_synthesize(
             prepared.cache_key, label, lambda: _measured(prepared.provider, request)
         )
+        result = Audio(clip.data, clip.audio_format, clip.sample_rate, clip.duration_ms)
         return SpeechResult(result, request, cached, prepared.cache_key)
 
     def deliver_file(self, prepared: PreparedSpeech) -> CachedSpeech | SpeechResult:

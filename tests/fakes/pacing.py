@@ -25,10 +25,13 @@ class Pacing:
     trickle_seconds: float = 0.0  # > 0: the rest `chunk` bytes at a time, at this pace
     trickle_forever: bool = False  # then keep trickling zeros until the client goes away
     silent_after: int | None = None  # after this many chunks of the rest, send nothing until the client leaves
+    hold_after: int | None = None  # after this many chunks of the rest, wait for `release_again`
     chunk: int = 1024
     content_type: str | None = None  # instead of the audio's
     body: bytes | None = None  # instead of the audio (garbage)
     release: threading.Event = field(default_factory=threading.Event)
+    release_again: threading.Event = field(default_factory=threading.Event)
+    held_again: threading.Event = field(default_factory=threading.Event)  # `hold_after` chunks went out
     first_sent: threading.Event = field(default_factory=threading.Event)
     abandoned: threading.Event = field(default_factory=threading.Event)  # the client left before the end
     finished: threading.Event = field(default_factory=threading.Event)  # the whole body went out
@@ -37,6 +40,7 @@ class Pacing:
     def stop(self) -> None:
         self.stopped.set()
         self.release.set()
+        self.release_again.set()
 
     def response(self, data: bytes, content_type: str, headers: dict[str, str] | None = None) -> Response:
         headers = dict(headers or {})
@@ -64,6 +68,10 @@ class Pacing:
                 if sent == self.silent_after:
                     self.stopped.wait(30)
                     return
+                if sent == self.hold_after:
+                    self.held_again.set()
+                    if not self.release_again.wait(30) or self.stopped.is_set():
+                        return
                 yield rest[start : start + self.chunk]
                 if self.trickle_seconds and self.abandoned.wait(self.trickle_seconds):
                     return

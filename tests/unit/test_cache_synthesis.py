@@ -138,18 +138,18 @@ def test_a_missing_file_is_synthesized_again(make_cache, tmp_path):
 
 
 class GatedWrites:
-    """Audio files whose writes wait until the test opens the gate: a slow disk."""
+    """A blob store whose writes wait until the test opens the gate: a slow disk."""
 
-    def __init__(self, files, gate: threading.Event):
-        self._files, self._gate = files, gate
+    def __init__(self, store, gate: threading.Event):
+        self._store, self._gate = store, gate
 
-    def write(self, *args, **kwargs):
+    def put_file(self, *args, **kwargs):
         if not self._gate.wait(10):
             raise AssertionError("the write was waited for: the gate only opens after the answer")
-        return self._files.write(*args, **kwargs)
+        return self._store.put_file(*args, **kwargs)
 
     def __getattr__(self, name):
-        return getattr(self._files, name)
+        return getattr(self._store, name)
 
 
 def test_a_miss_answers_before_the_slow_write_and_waiters_still_hit(make_cache):
@@ -157,7 +157,7 @@ def test_a_miss_answers_before_the_slow_write_and_waiters_still_hit(make_cache):
     once the write is done hits instead of calling the provider again."""
     gate, produce = threading.Event(), Producer()
     cache = make_cache()
-    cache.files = GatedWrites(cache.files, gate)
+    cache.store = GatedWrites(cache.store, gate)
     audio, cached = cache.get_or_synthesize("3a" * 32, LABEL, produce)  # answered while the write waits
     assert not cached
     gate.set()

@@ -7,8 +7,9 @@ import pytest
 from app.db import Database
 from app.db.migrate import upgrade_to_head
 from app.errors import BadRequest
-from app.services.cache import SynthesisCache, synthesis_key
+from app.services.cache import SynthesisCache
 from app.services.tts import Pronunciation, SpeechOrder, SpeechRequest, SpeechService
+from app.services.tts.keys import synthesis_key
 from app.services.tts.registry import build_providers
 from app.settings import CacheSettings, TTSSettings
 

@@ -17,7 +17,8 @@ from app.api.speak.schemas import (
 )
 from app.extensions import ErrorSchema, services
 from app.services.tts import SpeechOrder, SpeechResult
-from app.services.tts.speech import PreparedSpeech
+from app.services.tts.speech import CachedSpeech, PreparedSpeech
+from app.services.tts.speech_stream import StreamedSpeech
 
 blp = Blueprint("speak", __name__, description="One-shot text-to-speech")
 
@@ -103,6 +104,7 @@ def _respond(answer: PreparedAnswer):
     method = "POST" if request.method == "POST" else "GET"
     if method == "GET" or response_form(request.headers.get("Accept"), answer.nested) == AUDIO:
         speech = services().speech
+        delivered: CachedSpeech | SpeechResult | StreamedSpeech
         if request.method == "HEAD" or CONDITIONS.intersection(request.environ):
             delivered = speech.deliver_file(answer.speech)  # a miss is answered whole: its length and ETag decide
         else:

@@ -1,73 +1,96 @@
-"""Audio files of the synthesis cache: sharded directories, atomic writes."""
+"""The local directory blob store: sharded directories under CACHE_PATH, atomic writes."""
 
 from __future__ import annotations
 
 import os
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import BinaryIO
+
+from app.services.cache.blobs import BlobStat
 
 TEMP_SUFFIX = ".tmp"
 FileSignature = tuple[int, int, int]  # inode, modification time (ns), size
 
 
-class AudioFiles:
+class DirectoryStore:
+    """Blobs as files: `<root>/<name[:2]>/<name[2:4]>/<name>`."""
+
     def __init__(self, root: Path):
         self.root = root
 
-    def path(self, key: str, extension: str) -> Path:
+    def path(self, name: str) -> Path:
         # Two levels of 256 directories keep every directory small even with millions of entries.
-        return self.root / key[:2] / key[2:4] / f"{key}.{extension}"
+        return self.root / name[:2] / name[2:4] / name
 
-    def read(self, key: str, extension: str) -> tuple[bytes, FileSignature] | None:
-        """The file's bytes and the signature of exactly the file they were read from."""
-        try:
-            with open(self.path(key, extension), "rb") as handle:
-                return handle.read(), file_signature(os.fstat(handle.fileno()))
-        except FileNotFoundError:
-            return None
+    def local_path(self, name: str) -> str:
+        return str(self.path(name))
 
-    @staticmethod
-    def signature(path: str) -> FileSignature | None:
-        """Changes whenever the file is replaced (a rename gives a new inode) or rewritten in place."""
-        try:
-            return file_signature(os.stat(path))
-        except FileNotFoundError:
-            return None
-
-    def write(self, key: str, extension: str, data: bytes) -> Path:
-        """Temp file, fsync, rename, fsync of the directory: a crash leaves the old file or the whole new
-        one under the final name, never a partial file that could be served."""
-        final = self.path(key, extension)
+    def temp_path(self, key: str) -> Path:
+        # Beside the final file: renaming it into place is then atomic (one filesystem).
+        final = self.path(key)
         final.parent.mkdir(parents=True, exist_ok=True)
-        temp = final.parent / f".{final.name}.{uuid.uuid4().hex}{TEMP_SUFFIX}"
+        return final.parent / f".{key}.{uuid.uuid4().hex}{TEMP_SUFFIX}"
+
+    def put_file(self, name: str, temp: Path) -> None:
+        """Rename, then fsync the directory: a crash leaves the old file or the whole new one under the
+        final name, never a partial file that could be served."""
+        final = self.path(name)
         try:
-            with open(temp, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
+            final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(temp, final)
         except BaseException:
             temp.unlink(missing_ok=True)
             raise
         _fsync_directory(final.parent)
-        return final
 
-    def delete(self, key: str, extension: str) -> None:
-        self.path(key, extension).unlink(missing_ok=True)
+    def put_bytes(self, name: str, data: bytes) -> None:
+        """Temp file, fsync, rename, fsync of the directory."""
+        temp = self.temp_path(name)
+        try:
+            with open(temp, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        self.put_file(name, temp)
 
-    def audio_files(self) -> Iterator[Path]:
+    def open(self, name: str) -> BinaryIO | None:
+        try:
+            return open(self.path(name), "rb")
+        except FileNotFoundError:
+            return None
+
+    def stat(self, name: str) -> BlobStat | None:
+        try:
+            stat = os.stat(self.path(name))
+        except FileNotFoundError:
+            return None
+        return BlobStat(stat.st_size, stat.st_mtime)
+
+    def delete(self, name: str) -> None:
+        self.path(name).unlink(missing_ok=True)
+
+    def names(self) -> Iterator[tuple[str, float]]:
         """Every finished audio file (not temp files, not lock files)."""
         if not self.root.is_dir():
             return
         for shard in self.root.glob("[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]"):
             for path in shard.iterdir():
-                if not path.name.startswith(".") and path.is_file():
-                    yield path
+                if path.name.startswith("."):
+                    continue
+                try:
+                    stat = path.stat()
+                except FileNotFoundError:
+                    continue
+                if path.is_file():
+                    yield path.name, stat.st_mtime
 
     def remove_stale_temp_files(self, older_than_seconds: float) -> int:
-        """Temp files left by a crash in the middle of a write."""
         if not self.root.is_dir():
             return 0
         return remove_older_than(
@@ -75,7 +98,15 @@ class AudioFiles:
         )
 
 
-def remove_older_than(paths, older_than_seconds: float) -> int:
+def signature(path: str) -> FileSignature | None:
+    """Changes whenever the file is replaced (a rename gives a new inode) or rewritten in place."""
+    try:
+        return file_signature(os.stat(path))
+    except FileNotFoundError:
+        return None
+
+
+def remove_older_than(paths: Iterable[Path], older_than_seconds: float) -> int:
     """Delete the files not modified for `older_than_seconds`; returns how many went."""
     removed, limit = 0, time.time() - older_than_seconds
     for path in paths:

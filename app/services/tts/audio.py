@@ -52,7 +52,6 @@ _MEDIA_TYPES = {
     "audio/flac": FLAC,
     "audio/x-flac": FLAC,
 }
-FILE_EXTENSIONS = {LINEAR16: "pcm", WAV: "wav", MP3: "mp3", OGG: "ogg", MULAW: "ulaw", FLAC: "flac"}
 
 _SOUNDFILE_TYPES = {
     WAV: ("WAV", "PCM_16"),

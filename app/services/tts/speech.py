@@ -9,21 +9,15 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from app.errors import ApiError, BadRequest
-from app.services.cache.keys import synthesis_key
-from app.services.cache.synthesis_cache import CachedFile, EntryLabel, SynthesisCache
+from app.services.cache import AudioMeta, CachedFile, CachedHit, EntryLabel, LiveFollower, SynthesisCache
 from app.services.metrics.instruments import PROVIDER_DURATION, PROVIDER_REQUESTS
 from app.services.tts import audio
 from app.services.tts.audio import Audio, UnsupportedAudio
+from app.services.tts.keys import synthesis_key
 from app.services.tts.provider import SpeechProvider
 from app.services.tts.registry import canonical_slug
-from app.services.tts.speech_stream import (
-    CachingChunks,
-    FollowedChunks,
-    MeasuredStream,
-    StreamedSpeech,
-    UncachedChunks,
-)
 from app.services.tts.request import SpeechOrder, SpeechRequest, TextTooLong, apply_pronunciations
+from app.services.tts.speech_stream import CachingChunks, FollowedChunks, MeasuredStream, StreamedSpeech
 
 
 @dataclass(frozen=True)
@@ -59,12 +53,10 @@ class SpeechService:
         default_provider: str,
         providers: dict[str, SpeechProvider],
         cache: SynthesisCache,
-        synthesis_deadline: float = 30.0,
     ):
         self.default_provider = default_provider
         self.providers = providers
         self.cache = cache
-        self.synthesis_deadline = synthesis_deadline  # TTS_REQUEST_TIMEOUT_SECONDS: bounds waiting for another's
 
     def resolve(self, order: SpeechOrder) -> tuple[SpeechProvider, SpeechRequest]:
         """The provider and the fully resolved request, or BadRequest naming what is wrong."""
@@ -114,9 +106,13 @@ class SpeechService:
         """The audio from the cache, or from the provider (once per key at a time) and then cached."""
         request = prepared.request
         label = EntryLabel(provider=request.provider, voice_id=request.voice_id, model=request.model)
-        result, cached = self.cache.get_or_synthesize(
-            prepared.cache_key, label, lambda: _measured(prepared.provider, request)
+        clip, cached = self.cache.get_or_synthesize(
+            prepared.cache_key,
+            label,
+            lambda: _measured(prepared.provider, request),
+            deadline=request.request_timeout,  # a request may shorten the wait for another's synthesis
         )
+        result = Audio(clip.data, clip.audio_format, clip.sample_rate, clip.duration_ms)
         return SpeechResult(result, request, cached, prepared.cache_key)
 
     def deliver_file(self, prepared: PreparedSpeech) -> CachedSpeech | SpeechResult:
@@ -132,36 +128,31 @@ class SpeechService:
             return hit
         request, key = prepared.request, prepared.cache_key
         content_type = audio.CONTENT_TYPES[request.audio_format]
-        if not self.cache.enabled:
-            stream = MeasuredStream(prepared.provider, request)
-            first = _first_chunk(stream)
-            return StreamedSpeech(UncachedChunks(first, stream), content_type, request, False, key)
         label = EntryLabel(provider=request.provider, voice_id=request.voice_id, model=request.model)
-        began = self.cache.begin(key, label, deadline=self._deadline(request))
+        # waiting for another's synthesis is bounded like our own (the cache caps it at TTS_REQUEST_TIMEOUT_SECONDS)
+        began = self.cache.begin(key, label, deadline=request.request_timeout)
         if isinstance(began, CachedHit):
             return CachedSpeech(began.file, began.entry, request, key)
         if isinstance(began, LiveFollower):
             followed = iter(began)
             first = _first_chunk(followed)
             return StreamedSpeech(FollowedChunks(first, followed), content_type, request, True, key)
-        pending = began  # we lead: the entry is ours to fill, commit or abort
+        pending = began  # we lead (or the cache is off): the entry is ours to fill, then commit or abort
         try:
             stream = MeasuredStream(prepared.provider, request)
             first = _first_chunk(stream)
             pending.write(first)
             if stream.stream.whole is None:
-                return StreamedSpeech(CachingChunks(first, stream, pending), content_type, request, False, key)
+                chunks = CachingChunks(first, stream, pending, self.cache.commit_later)
+                return StreamedSpeech(chunks, content_type, request, False, key)
             for chunk in stream:  # the end of a whole answer: counted, nothing more to write
                 pending.write(chunk)
             result = stream.stream.audio()
-            pending.commit(CacheMeta(result.audio_format, result.sample_rate, result.duration_ms))
+            self.cache.commit_later(pending, AudioMeta(result.audio_format, result.sample_rate, result.duration_ms))
         except Exception as exc:
             pending.abort(exc)
             raise
         return SpeechResult(result, request, False, key)
-
-    def _deadline(self, request: SpeechRequest) -> float:
-        return min(self.synthesis_deadline, request.request_timeout or self.synthesis_deadline)
 
     def cached_file(self, prepared: PreparedSpeech) -> CachedSpeech | None:
         """The cached file of a hit, opened (never read here), or None on a miss."""

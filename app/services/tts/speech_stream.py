@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from app.errors import ApiError
-from app.services.cache import CacheMeta, PendingEntry
+from app.services.cache import AudioMeta, PendingEntry
 from app.services.metrics.instruments import PROVIDER_DURATION, PROVIDER_REQUESTS
 from app.services.tts.audio_stream import AudioStream
 from app.services.tts.provider import SpeechProvider
@@ -99,25 +99,17 @@ class FollowedChunks(SpeechChunks):
         yield from self._rest
 
 
-class UncachedChunks(SpeechChunks):
-    """The provider's chunks straight to the caller (the cache is off)."""
-
-    def __init__(self, first: bytes, stream: MeasuredStream):
-        self._first, self._stream = first, stream
-
-    def __iter__(self) -> Iterator[bytes]:
-        yield self._first
-        yield from self._stream
-
-    def close(self) -> None:
-        self._stream.close()
-
-
 class CachingChunks(SpeechChunks):
     """The leader's chunks to its caller, each also written to the pending entry, committed at the end."""
 
-    def __init__(self, first: bytes, stream: MeasuredStream, pending: PendingEntry):
-        self._first, self._stream, self._pending = first, stream, pending
+    def __init__(
+        self,
+        first: bytes,
+        stream: MeasuredStream,
+        pending: PendingEntry,
+        commit: Callable[[PendingEntry, AudioMeta], None],
+    ):
+        self._first, self._stream, self._pending, self._commit = first, stream, pending, commit
         self._ended = False
 
     def __iter__(self) -> Iterator[bytes]:
@@ -134,7 +126,7 @@ class CachingChunks(SpeechChunks):
             self._pending.abort(exc)
             raise
         self._ended = True
-        self._pending.commit(_meta(self._stream.stream))
+        self._commit(self._pending, _meta(self._stream.stream))
 
     def close(self) -> None:
         """After the last chunk, nothing to do; before it (the caller hung up), read the rest into the cache."""
@@ -149,6 +141,6 @@ class CachingChunks(SpeechChunks):
         self._stream.close()
 
 
-def _meta(stream: AudioStream) -> CacheMeta:
+def _meta(stream: AudioStream) -> AudioMeta:
     audio = stream.audio()
-    return CacheMeta(audio.audio_format, audio.sample_rate, audio.duration_ms)
+    return AudioMeta(audio.audio_format, audio.sample_rate, audio.duration_ms)

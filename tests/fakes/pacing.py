@@ -6,14 +6,11 @@ the providers' streaming endpoints answer)."""
 
 from __future__ import annotations
 
+import socket
 import threading
 from dataclasses import dataclass, field
 
-from flask import Response
-
-
-class CutConnection(Exception):
-    """Raised inside the body to make werkzeug drop the connection mid-body (its log names it)."""
+from flask import Response, request
 
 
 @dataclass
@@ -49,12 +46,15 @@ class Pacing:
         if self.announce_extra is not None:
             headers["Content-Length"] = str(len(data) + self.announce_extra)
             headers["Connection"] = "close"  # else werkzeug would wait on the connection for the next request
-        response = Response(self._body(data), mimetype=content_type, headers=headers)
+        # the socket, to cut: an exception in the body would not do (werkzeug then writes its 500 page into
+        # the chunked body it started, and ends it properly)
+        connection = request.environ.get("werkzeug.socket")
+        response = Response(self._body(data, connection), mimetype=content_type, headers=headers)
         if self.announce_extra is None:
             response.headers.pop("Content-Length", None)
         return response
 
-    def _body(self, data: bytes):
+    def _body(self, data: bytes, connection: socket.socket | None):
         completed = False
         try:
             yield data[: self.first]
@@ -62,7 +62,9 @@ class Pacing:
             if self.hold and (not self.release.wait(30) or self.stopped.is_set()):
                 return
             if self.cut:
-                raise CutConnection("the fake cuts the connection mid-body")
+                assert connection is not None, "served by werkzeug"
+                connection.shutdown(socket.SHUT_RDWR)  # the client sees the body break off
+                return
             rest = data[self.first :]
             for sent, start in enumerate(range(0, len(rest), self.chunk)):
                 if sent == self.silent_after:

@@ -213,6 +213,7 @@ class SynthesisCache:
         """Commit a complete entry on the writer thread: the answer need not wait for its fsyncs, and the
         key stays locked (its followers waiting) until it is committed."""
         synthesized_at = self.clock()  # now, not when the writer gets to it
+        pending.seal(meta)
 
         def commit() -> None:
             pending.commit(meta, synthesized_at)

@@ -134,6 +134,11 @@ class SpeechService:
         if isinstance(began, CachedHit):
             return CachedSpeech(began.file, began.entry, request, key)
         if isinstance(began, LiveFollower):
+            clip = began.whole()  # the leader already has it all: answered whole, with its length and ETag
+            if clip is not None:
+                return SpeechResult(
+                    Audio(clip.data, clip.audio_format, clip.sample_rate, clip.duration_ms), request, True, key
+                )
             followed = iter(began)
             first = _first_chunk(followed)
             return StreamedSpeech(FollowedChunks(first, followed), content_type, request, True, key)

@@ -74,6 +74,18 @@ class CacheIndex:
             for start in range(0, len(keys), _DELETE_BATCH):
                 session.execute(delete(CacheEntry).where(CacheEntry.key.in_(keys[start : start + _DELETE_BATCH])))
 
+    def delete_row(self, row: Row) -> bool:
+        """Delete `row` if it is still the key's row (same checksum and size); whether it did."""
+        with self.database.session() as session:
+            result = session.execute(
+                delete(CacheEntry).where(
+                    CacheEntry.key == row.key,
+                    CacheEntry.checksum == row.checksum,
+                    CacheEntry.size_bytes == row.size_bytes,
+                )
+            )
+            return bool(getattr(result, "rowcount", 0))
+
     def record_hits(self, pending: dict[str, tuple[int, float]]) -> None:
         """Add each key's hit count and set its last use, in key order: two workers recording overlapping
         keys then take their row locks in the same order and wait for each other instead of deadlocking

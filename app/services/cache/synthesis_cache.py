@@ -252,7 +252,7 @@ class SynthesisCache:
         audio, problem, found = self._load(row)
         if audio is None:
             log.info("cache entry %s dropped: %s", key, problem)
-            self._drop([(row.key, row.audio_format)])
+            self._drop_found(row)
             return None
         self.memo.put(self._hot(row, audio.data, found))
         self.hits.touch(key)
@@ -278,13 +278,13 @@ class SynthesisCache:
         handle = None if expired else self.store.open(row.blob)
         if handle is None:
             log.info("cache entry %s dropped: %s", key, "expired" if expired else "file missing")
-            self._drop([(row.key, row.audio_format)])
+            self._drop_found(row)
             return None
         # the checksum of exactly the bytes this descriptor will serve, read in chunks (long audio)
         if _sha256(handle) != row.checksum:
             handle.close()
             log.info("cache entry %s dropped: checksum mismatch (corrupted file)", key)
-            self._drop([(row.key, row.audio_format)])
+            self._drop_found(row)
             return None
         handle.seek(0)
         hot = Hot(row, None, _signature_of(handle), self.store.local_path(row.blob) or "")
@@ -328,6 +328,14 @@ class SynthesisCache:
         except SQLAlchemyError:
             log.warning("cache index unreadable; serving without cache", exc_info=True)
             return None
+
+    def _drop_found(self, row: Row) -> None:
+        """Drop an entry this request found broken (blob gone, damaged, or expired), once: only while its
+        row is still the one read (another host may have dropped it, or stored it again, meanwhile), and
+        its blob only if this request removed the row."""
+        self.memo.pop(row.key)
+        if self.index.delete_row(row):
+            self.store.delete(row.blob)
 
     def _drop(self, entries: list[tuple[str, str]]) -> None:
         """Remove index rows, then blobs (a reader that still finds a blob checks it against the index)."""

@@ -34,6 +34,7 @@ from urllib3.exceptions import ReadTimeoutError
 
 from app.errors import UpstreamError
 from app.redaction import MASK, redact
+from app.services.tts.watchdog import WATCHDOG
 from app.settings import TTSSettings
 
 log = logging.getLogger("app.tts.http")
@@ -222,8 +223,8 @@ def _scrub_credentials(response: requests.Response) -> None:
 
 class AudioAnswer:
     """A provider's answer to a synthesis call. For a 200, the audio body still on the wire: `chunks()` reads
-    it as it arrives, `read()` in full, both before the call's deadline, which a timer enforces by shutting
-    the socket (requests' read timeout bounds each socket read, not the answer: a provider trickling a byte
+    it as it arrives, `read()` in full, both before the call's deadline, which the watchdog enforces by
+    shutting the socket (requests' read timeout bounds each socket read, not the answer: a provider trickling a byte
     at a time would pass every per-read check). Any other status: `response` read in full and scrubbed of
     the credentials we sent, for the provider to turn into its error."""
 
@@ -234,7 +235,7 @@ class AudioAnswer:
         self._ends = ends
         self._budget = budget
         self._lock = threading.Lock()
-        self._timer: threading.Timer | None = None
+        self._deadline: int | None = None  # the watchdog's token
         self._expired = False
         self._closed = False
 
@@ -283,9 +284,7 @@ class AudioAnswer:
         with self._lock:
             if self._closed:
                 raise _Abandoned
-            self._timer = threading.Timer(max(0.0, self._ends - time.monotonic()), self._expire)
-            self._timer.daemon = True
-            self._timer.start()
+            self._deadline = WATCHDOG.call_at(self._ends, self._expire)
         while True:
             if time.monotonic() >= self._ends:
                 raise _DeadlinePassed
@@ -322,8 +321,8 @@ class AudioAnswer:
             if self._closed:
                 return
             self._closed = True
-            if self._timer is not None:
-                self._timer.cancel()
+            if self._deadline is not None:
+                WATCHDOG.cancel(self._deadline)
         self.response.close()
 
 

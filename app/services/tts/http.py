@@ -275,6 +275,10 @@ class AudioAnswer:
             yield from self._arriving()
         except _DeadlinePassed:
             raise self.http._timeout(self._budget) from None
+        except _Abandoned:
+            raise UpstreamError(
+                f"{self.http.name}: the answer was closed before its end", code="provider_error"
+            ) from None
         except (requests.RequestException, Urllib3Error, OSError) as exc:
             raise self.http._failed(_failure(exc), exc, self._budget) from None
         finally:
@@ -309,10 +313,7 @@ class AudioAnswer:
             if self._closed:
                 return
             self._expired = True
-            try:
-                self.response.raw.shutdown()  # unblocks the read in progress, whichever thread runs it
-            except (ValueError, RuntimeError, OSError):  # no socket, or already back in the pool: nothing to cut
-                pass
+            _shut(self.response)
 
     def close(self) -> None:
         """Release the connection: back to the pool when the body was read to its end, else closed
@@ -323,7 +324,16 @@ class AudioAnswer:
             self._closed = True
             if self._deadline is not None:
                 WATCHDOG.cancel(self._deadline)
+            _shut(self.response)  # a read blocked in another thread returns now
         self.response.close()
+
+
+def _shut(response: requests.Response) -> None:
+    """Shut the socket of a body being read, which unblocks a read in progress in whichever thread runs it."""
+    try:
+        response.raw.shutdown()
+    except (ValueError, RuntimeError, OSError):  # no socket, or the body ended and it is back in the pool
+        pass
 
 
 class _DeadlinePassed(Exception):

@@ -2,14 +2,17 @@
 answers checked before anyone sees them.
 
 The deadline (TTS_REQUEST_TIMEOUT_SECONDS, which a caller's `request_timeout` may only shorten) covers
-every attempt, the pauses between them and the whole body read: requests' own read timeout bounds each
-socket read, not the answer, so a provider trickling a byte at a time would otherwise hold a worker
-forever.
+every attempt, the pauses between them and the whole body read, in full (`request`, `AudioAnswer.read`)
+or as it arrives (`AudioAnswer.chunks`, a stream): requests' own read timeout bounds each socket read,
+not the answer, so a provider trickling a byte at a time would otherwise hold a worker forever. The clock
+is checked between reads, and at the deadline the watchdog shuts the socket, ending a read that would
+otherwise wait out its own timeout (set to what was left when the request went out).
 
 What is retried is a conscious choice: an answer saying the provider did not do the work (429, 5xx)
 and a failure to connect (nothing was sent). A read timeout or a body cut short is retried only for a
 GET: a synthesis POST that timed out may have been received, produced and billed, and retrying it would
-pay twice and spend the rest of the deadline waiting again.
+pay twice and spend the rest of the deadline waiting again. Nothing is retried once a 200's body has
+started (a stream may already have relayed it).
 
 The retries are this loop, not urllib3's `Retry` on the adapter: `Retry` gives every attempt the same
 timeouts (not what is left of one deadline), sleeps for any Retry-After it is sent (we cap it at 2 s), and

@@ -120,3 +120,10 @@ def test_close_is_idempotent_and_releases_once_mid_stream():
         pass
     stream.close()
     assert released == [1]
+
+
+def test_a_body_shorter_than_its_containers_head_is_judged_before_any_of_it_goes_out():
+    stream = AudioStream("p", "wav", 24_000, chunks=iter([WAV_24K[:20], WAV_24K[20:30]]))  # cut in its header
+    iterator = iter(stream)
+    with pytest.raises(UpstreamError, match="unusable audio: WAV without a data chunk"):
+        next(iterator)

@@ -5,6 +5,7 @@ with events, so "before the rest" is proved by the fake still holding it, never 
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 
@@ -342,3 +343,45 @@ def test_an_answer_refused_before_the_audio_is_retried_then_streamed(make, name)
     with provider.open_stream(_native_wav(provider)) as stream:
         data = b"".join(stream)
     assert data == stream.audio().data and len(provider.fake.speak_calls) == 2
+
+
+def _blocked_in_a_socket_read(thread: threading.Thread) -> bool:
+    """Whether `thread` reaches a socket read (and stays there) within 5 s: its stack, not a clock."""
+    for _ in range(1000):
+        frame = sys._current_frames().get(thread.ident)
+        while frame is not None:
+            if frame.f_code.co_name == "readinto" and frame.f_code.co_filename.endswith("socket.py"):
+                return True
+            frame = frame.f_back
+        threading.Event().wait(0.005)
+    return False
+
+
+def test_closing_from_another_thread_ends_a_read_blocked_on_the_provider(make):
+    """The consumer is waiting for audio the provider holds back; close() from elsewhere (the stream is
+    abandoned) ends that wait at once with the provider's error, well before the deadline."""
+    provider = make("deepgram", request_timeout_seconds=30.0)
+    provider.fake.pacing = pacing = Pacing(first=4096, hold=True)
+    stream = provider.open_stream(_native_wav(provider))
+    chunks = iter(stream)
+    assert next(chunks)
+    outcome: dict = {}
+
+    def consume():
+        try:
+            list(chunks)  # blocks: the fake holds the rest
+        except UpstreamError as exc:
+            outcome["error"] = exc
+
+    reader = threading.Thread(target=consume, daemon=True)
+    reader.start()
+    assert _blocked_in_a_socket_read(reader)
+    closer = threading.Thread(target=stream.close, daemon=True)
+    closer.start()
+    closer.join(10)
+    reader.join(10)
+    assert not closer.is_alive(), "close() waited for the blocked read"
+    assert not reader.is_alive(), "the read was still blocked after close()"
+    assert outcome["error"].message == "deepgram: the answer was closed before its end"
+    assert outcome["error"].code == "provider_error"
+    assert not pacing.release.is_set()

@@ -82,13 +82,14 @@ class AudioStream:
                     chunk, held = held, None
                 parts.append(chunk)
                 yield chunk
-            if held:
+            if held:  # a body shorter than a container's head: judged whole before any of it goes out
                 parts.append(held)
-                yield held
             result = audio.measured(b"".join(parts), self.audio_format, self.sample_rate)
             audio.verify(result, self.audio_format, self.sample_rate)
         except BrokenAudio as exc:
             raise unusable(self.provider, exc) from None
+        if held:
+            yield held
         self._audio = result
 
     def audio(self) -> Audio:

@@ -2,14 +2,17 @@
 answers checked before anyone sees them.
 
 The deadline (TTS_REQUEST_TIMEOUT_SECONDS, which a caller's `request_timeout` may only shorten) covers
-every attempt, the pauses between them and the whole body read: requests' own read timeout bounds each
-socket read, not the answer, so a provider trickling a byte at a time would otherwise hold a worker
-forever.
+every attempt, the pauses between them and the whole body read, in full (`request`, `AudioAnswer.read`)
+or as it arrives (`AudioAnswer.chunks`, a stream): requests' own read timeout bounds each socket read,
+not the answer, so a provider trickling a byte at a time would otherwise hold a worker forever. The clock
+is checked between reads, and at the deadline the watchdog shuts the socket, ending a read that would
+otherwise wait out its own timeout (set to what was left when the request went out).
 
 What is retried is a conscious choice: an answer saying the provider did not do the work (429, 5xx)
 and a failure to connect (nothing was sent). A read timeout or a body cut short is retried only for a
 GET: a synthesis POST that timed out may have been received, produced and billed, and retrying it would
-pay twice and spend the rest of the deadline waiting again.
+pay twice and spend the rest of the deadline waiting again. Nothing is retried once a 200's body has
+started (a stream may already have relayed it).
 
 The retries are this loop, not urllib3's `Retry` on the adapter: `Retry` gives every attempt the same
 timeouts (not what is left of one deadline), sleeps for any Retry-After it is sent (we cap it at 2 s), and
@@ -34,6 +37,7 @@ from urllib3.exceptions import ReadTimeoutError
 
 from app.errors import UpstreamError
 from app.redaction import MASK, redact
+from app.services.tts.watchdog import WATCHDOG
 from app.settings import TTSSettings
 
 log = logging.getLogger("app.tts.http")
@@ -222,8 +226,8 @@ def _scrub_credentials(response: requests.Response) -> None:
 
 class AudioAnswer:
     """A provider's answer to a synthesis call. For a 200, the audio body still on the wire: `chunks()` reads
-    it as it arrives, `read()` in full, both before the call's deadline, which a timer enforces by shutting
-    the socket (requests' read timeout bounds each socket read, not the answer: a provider trickling a byte
+    it as it arrives, `read()` in full, both before the call's deadline, which the watchdog enforces by
+    shutting the socket (requests' read timeout bounds each socket read, not the answer: a provider trickling a byte
     at a time would pass every per-read check). Any other status: `response` read in full and scrubbed of
     the credentials we sent, for the provider to turn into its error."""
 
@@ -234,7 +238,7 @@ class AudioAnswer:
         self._ends = ends
         self._budget = budget
         self._lock = threading.Lock()
-        self._timer: threading.Timer | None = None
+        self._deadline: int | None = None  # the watchdog's token
         self._expired = False
         self._closed = False
 
@@ -274,6 +278,10 @@ class AudioAnswer:
             yield from self._arriving()
         except _DeadlinePassed:
             raise self.http._timeout(self._budget) from None
+        except _Abandoned:
+            raise UpstreamError(
+                f"{self.http.name}: the answer was closed before its end", code="provider_error"
+            ) from None
         except (requests.RequestException, Urllib3Error, OSError) as exc:
             raise self.http._failed(_failure(exc), exc, self._budget) from None
         finally:
@@ -283,9 +291,7 @@ class AudioAnswer:
         with self._lock:
             if self._closed:
                 raise _Abandoned
-            self._timer = threading.Timer(max(0.0, self._ends - time.monotonic()), self._expire)
-            self._timer.daemon = True
-            self._timer.start()
+            self._deadline = WATCHDOG.call_at(self._ends, self._expire)
         while True:
             if time.monotonic() >= self._ends:
                 raise _DeadlinePassed
@@ -310,10 +316,7 @@ class AudioAnswer:
             if self._closed:
                 return
             self._expired = True
-            try:
-                self.response.raw.shutdown()  # unblocks the read in progress, whichever thread runs it
-            except (ValueError, RuntimeError, OSError):  # no socket, or already back in the pool: nothing to cut
-                pass
+            _shut(self.response)
 
     def close(self) -> None:
         """Release the connection: back to the pool when the body was read to its end, else closed
@@ -322,9 +325,18 @@ class AudioAnswer:
             if self._closed:
                 return
             self._closed = True
-            if self._timer is not None:
-                self._timer.cancel()
+            if self._deadline is not None:
+                WATCHDOG.cancel(self._deadline)
+            _shut(self.response)  # a read blocked in another thread returns now
         self.response.close()
+
+
+def _shut(response: requests.Response) -> None:
+    """Shut the socket of a body being read, which unblocks a read in progress in whichever thread runs it."""
+    try:
+        response.raw.shutdown()
+    except (ValueError, RuntimeError, OSError):  # no socket, or the body ended and it is back in the pool
+        pass
 
 
 class _DeadlinePassed(Exception):

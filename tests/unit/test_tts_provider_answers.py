@@ -101,7 +101,11 @@ def test_a_bad_answer_is_a_provider_error_never_served_nor_cached(make_app, prov
 
 
 # Found only at the end of the audio, once a streamed answer has started: the answer is cut short.
-_FOUND_AT_THE_END = {"a body shorter than its Content-Length", "a body shorter than its WAV header says", "undecodable mp3"}
+_FOUND_AT_THE_END = {
+    "a body shorter than its Content-Length",
+    "a body shorter than its WAV header says",
+    "undecodable mp3",
+}
 
 
 @pytest.mark.parametrize("case", list(BAD_ANSWERS))

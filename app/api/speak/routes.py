@@ -41,7 +41,11 @@ _EXAMPLE = {"text": "Welcome to Sayna", "provider": "local", "voice_id": "gmw/en
 _STRING = {"schema": {"type": "string"}}
 _SPEECH_HEADERS = {name: _STRING for name in ("x-audio-format", "x-sample-rate", "x-voice-id", "x-provider", "x-cache")}
 _VALIDATORS = {
-    "ETag": {"description": "Strong entity tag: the audio's sha256", **_STRING},
+    "ETag": {
+        "description": "Strong entity tag: the audio's sha256 (absent, like Content-Length, from a miss streamed as "
+        "the provider speaks)",
+        **_STRING,
+    },
     "Accept-Ranges": {"description": "`bytes`", **_STRING},
 }
 _SUCCESS_DOC = {

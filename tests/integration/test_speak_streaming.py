@@ -91,6 +91,7 @@ def test_a_miss_arrives_in_chunks_while_the_provider_still_speaks_and_equals_the
     miss = _speak(server, "A streamed miss, heard while the provider still speaks")
     assert miss.headers["x-cache"] == "MISS"
     assert "Content-Length" not in miss.headers and miss.headers["Transfer-Encoding"] == "chunked"
+    assert miss.headers["X-Accel-Buffering"] == "no"  # nginx (deploy/nginx.conf) passes each chunk on at once
     first = miss.raw.read(FIRST)  # the fake holds everything after its first part
     assert len(first) == FIRST and not pacing.finished.is_set()
     pacing.release.set()

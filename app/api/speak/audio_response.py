@@ -101,7 +101,6 @@ def _streamed_response(streamed: StreamedSpeech, delivery: Delivery, location: s
     """A miss as it arrives: chunked, without a length or an ETag (neither is known before the end)."""
     response = Response(_CutShortOnFailure(streamed), mimetype=streamed.content_type, direct_passthrough=True)
     response.headers.update(speech_headers(streamed.request, streamed.cached))
-    response.headers["X-Accel-Buffering"] = "no"  # behind nginx too, each chunk goes out as it arrives
     if delivery.cache_control:
         response.headers["Cache-Control"] = delivery.cache_control
     if location:

@@ -3,21 +3,20 @@ the synthesis cache or the provider."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from app.errors import ApiError, BadRequest
+from app.errors import BadRequest
 from app.services.cache import AudioMeta, CachedFile, CachedHit, EntryLabel, LiveFollower, SynthesisCache
-from app.services.metrics.instruments import PROVIDER_DURATION, PROVIDER_REQUESTS
 from app.services.tts import audio
 from app.services.tts.audio import Audio, UnsupportedAudio
 from app.services.tts.keys import synthesis_key
+from app.services.tts.measured import MeasuredStream, measured_synthesis
 from app.services.tts.provider import SpeechProvider
 from app.services.tts.registry import canonical_slug
 from app.services.tts.request import SpeechOrder, SpeechRequest, TextTooLong, apply_pronunciations
-from app.services.tts.speech_stream import CachingChunks, FollowedChunks, MeasuredStream, StreamedSpeech
+from app.services.tts.speech_stream import CachingChunks, FollowedChunks, StreamedSpeech
 
 
 @dataclass(frozen=True)
@@ -109,7 +108,7 @@ class SpeechService:
         clip, cached = self.cache.get_or_synthesize(
             prepared.cache_key,
             label,
-            lambda: _measured(prepared.provider, request),
+            lambda: measured_synthesis(prepared.provider, request),
             deadline=request.request_timeout,  # a request may shorten the wait for another's synthesis
         )
         result = Audio(clip.data, clip.audio_format, clip.sample_rate, clip.duration_ms)
@@ -180,25 +179,3 @@ def _first_chunk(chunks: Iterator[bytes]) -> bytes:
     if first is None:
         raise RuntimeError("a speech stream ended without audio")
     return first
-
-
-def synthesize_checked(provider: SpeechProvider, request: SpeechRequest) -> Audio:
-    """The provider's audio, verified before anyone serves or stores it (`SpeechProvider.synthesize_checked`)."""
-    return provider.synthesize_checked(request)
-
-
-def _measured(provider: SpeechProvider, request: SpeechRequest) -> Audio:
-    """The provider's audio, counted and timed by outcome: `ok` or our error code (a bounded set)."""
-    started = time.perf_counter()
-    outcome = "ok"
-    try:
-        return synthesize_checked(provider, request)
-    except ApiError as exc:
-        outcome = exc.code
-        raise
-    except Exception:
-        outcome = "internal_error"
-        raise
-    finally:
-        PROVIDER_DURATION.labels(provider.slug).observe(time.perf_counter() - started)
-        PROVIDER_REQUESTS.labels(provider.slug, outcome).inc()

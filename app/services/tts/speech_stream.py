@@ -6,15 +6,13 @@ a buffered answer. A caller who hangs up does not waste the synthesis: the rest 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from app.errors import ApiError
 from app.services.cache import AudioMeta, PendingEntry
-from app.services.metrics.instruments import PROVIDER_DURATION, PROVIDER_REQUESTS
 from app.services.tts.audio_stream import AudioStream
-from app.services.tts.provider import SpeechProvider
+from app.services.tts.measured import MeasuredStream
 from app.services.tts.request import SpeechRequest
 
 log = logging.getLogger("app.tts.speech")
@@ -40,52 +38,6 @@ class StreamedSpeech:
     request: SpeechRequest
     cached: bool  # another request's synthesis, followed as it is written
     cache_key: str
-
-
-class MeasuredStream:
-    """An opened provider stream, counted and timed by outcome like a buffered synthesis: `ok`, our error
-    code, `internal_error`, or `abandoned` when nobody read it to its end."""
-
-    def __init__(self, provider: SpeechProvider, request: SpeechRequest):
-        self.slug = provider.slug
-        self._started = time.perf_counter()
-        self._counted = False
-        try:
-            self.stream: AudioStream = provider.open_stream(request)
-        except ApiError as exc:
-            self._count(exc.code)
-            raise
-        except Exception:
-            self._count("internal_error")
-            raise
-        self._chunks = iter(self.stream)
-
-    def __iter__(self) -> Iterator[bytes]:
-        return self
-
-    def __next__(self) -> bytes:
-        try:
-            return next(self._chunks)
-        except StopIteration:
-            self._count("ok")
-            raise
-        except ApiError as exc:
-            self._count(exc.code)
-            raise
-        except Exception:
-            self._count("internal_error")
-            raise
-
-    def close(self) -> None:
-        self.stream.close()
-        self._count("abandoned")
-
-    def _count(self, outcome: str) -> None:
-        if self._counted:
-            return
-        self._counted = True
-        PROVIDER_DURATION.labels(self.slug).observe(time.perf_counter() - self._started)
-        PROVIDER_REQUESTS.labels(self.slug, outcome).inc()
 
 
 class FollowedChunks(SpeechChunks):

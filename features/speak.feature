@@ -253,6 +253,7 @@ Feature: Speak
         | body                                                             | message                                  |
         | {"text": ""}                                                     | Text cannot be empty                     |
         | {"text": "   "}                                                  | Text cannot be empty                     |
+        | {"text": "\u000e\u001f \u200b"}                                  | Text cannot be empty                     |
         | {"provider": "local"}                                            | text: Missing data for required field.   |
         | {"text": "  ", "tts_config": {"provider": "local", "model": ""}} | Text cannot be empty                     |
 

@@ -3,6 +3,7 @@ the synthesis cache or the provider."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -59,7 +60,7 @@ class SpeechService:
 
     def resolve(self, order: SpeechOrder) -> tuple[SpeechProvider, SpeechRequest]:
         """The provider and the fully resolved request, or BadRequest naming what is wrong."""
-        if not order.text or not order.text.strip():
+        if not _speakable(order.text):
             raise BadRequest("Text cannot be empty", code="empty_text")
         slug = canonical_slug(order.provider or self.default_provider)
         provider = self.providers.get(slug)
@@ -171,6 +172,12 @@ class SpeechService:
     def close(self) -> None:
         for provider in self.providers.values():
             provider.close()
+
+
+def _speakable(text: str | None) -> bool:
+    """Whether `text` has anything to say: not only whitespace and control or format characters (which no
+    voice speaks: espeak answers them with no audio at all, which would be a provider error)."""
+    return bool(text) and any(not char.isspace() and unicodedata.category(char)[0] != "C" for char in text)
 
 
 def _first_chunk(chunks: Iterator[bytes]) -> bytes:

@@ -74,6 +74,16 @@ class CacheIndex:
             for start in range(0, len(keys), _DELETE_BATCH):
                 session.execute(delete(CacheEntry).where(CacheEntry.key.in_(keys[start : start + _DELETE_BATCH])))
 
+    def delete_row(self, row: Row) -> bool:
+        """Delete `row` only while the index still holds it (same key, same checksum); True when this call
+        removed it. Of several hosts finding its blob gone, one drops it, and an entry written again under
+        the key meanwhile stays."""
+        with self.database.session() as session:
+            result = session.execute(
+                delete(CacheEntry).where(CacheEntry.key == row.key, CacheEntry.checksum == row.checksum)
+            )
+            return bool(cast(Any, result).rowcount)
+
     def record_hits(self, pending: dict[str, tuple[int, float]]) -> None:
         """Add each key's hit count and set its last use, in key order: two workers recording overlapping
         keys then take their row locks in the same order and wait for each other instead of deadlocking

@@ -12,7 +12,7 @@ import pytest
 from app import create_app
 from app.settings import Settings
 
-pytest_plugins = ["tests.steps.common"]
+pytest_plugins = ["tests.steps.common", "tests.fakes.s3"]  # s3_server: the cache on S3 (TEST_CACHE_BACKEND)
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 

@@ -88,6 +88,26 @@ class S3Server:
             "RECORDING_S3_FORCE_PATH_STYLE": "true",
         }
 
+    def cache_env(self, bucket: str, endpoint: str | None = None, prefix: str = "cache") -> dict[str, str]:
+        """The settings that put the synthesis cache's blobs in `bucket` on this server."""
+        return {
+            "CACHE_BACKEND": "s3",
+            "CACHE_S3_ENDPOINT": endpoint or self.url,
+            "CACHE_S3_BUCKET": bucket,
+            "CACHE_S3_PREFIX": prefix,
+            "CACHE_S3_REGION": REGION,
+            "CACHE_S3_ACCESS_KEY": ACCESS_KEY,
+            "CACHE_S3_SECRET_KEY": SECRET_KEY,
+            "CACHE_S3_FORCE_PATH_STYLE": "true",
+        }
+
+    def keys(self, bucket: str, prefix: str = "") -> list[str]:
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        return sorted(item["Key"] for page in pages for item in page.get("Contents", ()))
+
+    def get(self, bucket: str, key: str) -> bytes:
+        return self.client.get_object(Bucket=bucket, Key=key)["Body"].read()
+
 
 def refusing_s3_app(environ, start_response):
     """An S3 endpoint that refuses every request, as a store with revoked credentials does."""

@@ -140,7 +140,11 @@ def test_the_cache_is_a_local_directory_by_default_and_a_bucket_with_s3():
         }
     ).cache
     assert (cache.backend, cache.shared, cache.s3_bucket, cache.s3_prefix) == ("s3", True, "audio", "sayna/cache")
-    assert (cache.s3_endpoint, cache.s3_region, cache.s3_force_path_style) == ("http://127.0.0.1:9000", "us-east-1", True)
+    assert (cache.s3_endpoint, cache.s3_region, cache.s3_force_path_style) == (
+        "http://127.0.0.1:9000",
+        "us-east-1",
+        True,
+    )
     assert (cache.local_max_bytes, cache.orphan_grace_seconds) == (64 << 20, 300)
     assert "minio-secret-key" not in repr(cache)
     chain = Settings.from_env({"CACHE_BACKEND": "s3", "CACHE_S3_BUCKET": "audio"}).cache

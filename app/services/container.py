@@ -79,7 +79,10 @@ class Services:
     def cache(self) -> SynthesisCache:
         from app.services.cache import SynthesisCache
 
-        return SynthesisCache(self.settings.cache, self.database)
+        # nobody waits for another request's synthesis longer than a synthesis may take
+        return SynthesisCache(
+            self.settings.cache, self.database, wait_seconds=self.settings.tts.request_timeout_seconds
+        )
 
     @cached_property
     def speech(self) -> SpeechService:

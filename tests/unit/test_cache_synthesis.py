@@ -143,10 +143,10 @@ class GatedWrites:
     def __init__(self, store, gate: threading.Event):
         self._store, self._gate = store, gate
 
-    def put_bytes(self, *args, **kwargs):
+    def put_file(self, *args, **kwargs):
         if not self._gate.wait(10):
             raise AssertionError("the write was waited for: the gate only opens after the answer")
-        return self._store.put_bytes(*args, **kwargs)
+        return self._store.put_file(*args, **kwargs)
 
     def __getattr__(self, name):
         return getattr(self._store, name)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.errors import BadRequest
-from app.services.cache.flight import SingleFlight
+from app.services.cache import AudioMeta, EntryLabel, LiveFollower, PendingEntry, SynthesisCache
 from app.services.livekit import LiveKitClient, LiveKitError, LiveKitUnreachable
 from app.services.metrics.instruments import REGISTRY
 from app.services.tts import SpeechOrder
+from app.settings import CacheSettings
 from tests.fakes.livekit import TEST_API_KEY, TEST_API_SECRET
 from tests.fakes.server import unused_port_url
 
@@ -87,28 +86,24 @@ def test_cache_lookups_count_hits_and_misses(app):
     assert _sample("sayna_cache_lookups_total", result="hit") == hits + 2
 
 
-def test_single_flight_counts_a_wait_only_when_another_caller_holds_the_key(tmp_path):
-    flight = SingleFlight(tmp_path / "locks")
+def test_single_flight_counts_a_wait_only_when_another_caller_holds_the_key(database, tmp_path):
+    cache = SynthesisCache(CacheSettings(path=tmp_path / "cache"), database)
+    label, meta = EntryLabel("local", "en-us", "espeak-ng"), AudioMeta("linear16", 24_000, 1)
     before = _sample("sayna_cache_single_flight_waits_total")
-    flight.acquire("ab" * 32)()
+    alone = cache.begin("ab" * 32, label)
+    assert isinstance(alone, PendingEntry)
+    alone.abort()
     assert _sample("sayna_cache_single_flight_waits_total") == before
 
-    release = flight.acquire("cd" * 32)
-    acquired = threading.Event()
-
-    def waiter():
-        flight.acquire("cd" * 32)()
-        acquired.set()
-
-    thread = threading.Thread(target=waiter)
-    thread.start()
-    while flight._locks["cd" * 32][1] < 2:  # the waiter has registered on the key: it is about to block
-        pass
-    release()
-    thread.join(timeout=10)
-    assert acquired.is_set()
+    leader = cache.begin("cd" * 32, label)
+    follower = cache.begin("cd" * 32, label)
+    assert isinstance(leader, PendingEntry) and isinstance(follower, LiveFollower)
+    leader.write(b"\x01\x02")
+    leader.commit(meta)
+    assert b"".join(follower) == b"\x01\x02"
     assert _sample("sayna_cache_single_flight_waits_total") == before + 1
     assert _sample("sayna_cache_single_flight_wait_seconds_count") >= 1
+    cache.close()
 
 
 def test_livekit_call_errors_are_counted_by_method_and_reason(livekit):

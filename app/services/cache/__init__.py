@@ -3,6 +3,17 @@
 from __future__ import annotations
 
 from app.services.cache.entry import AudioMeta, CachedFile, Clip, EntryLabel
+from app.services.cache.live import LiveFollower
+from app.services.cache.pending import CachedHit, PendingEntry
 from app.services.cache.synthesis_cache import SynthesisCache
 
-__all__ = ["AudioMeta", "CachedFile", "Clip", "EntryLabel", "SynthesisCache"]
+__all__ = [
+    "AudioMeta",
+    "CachedFile",
+    "CachedHit",
+    "Clip",
+    "EntryLabel",
+    "LiveFollower",
+    "PendingEntry",
+    "SynthesisCache",
+]

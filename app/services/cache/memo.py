@@ -23,7 +23,7 @@ from app.services.cache.files import FileSignature
 
 _ENTRIES = 4096
 _BYTES = 64 << 20  # audio kept in memory per process
-_MAX_ENTRY_BYTES = 4 << 20
+MAX_ENTRY_BYTES = 4 << 20
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ class Memo:
             return None
 
     def put(self, hot: Hot) -> None:
-        if hot.data is not None and len(hot.data) > _MAX_ENTRY_BYTES:
+        if hot.data is not None and len(hot.data) > MAX_ENTRY_BYTES:
             hot = replace(hot, data=None)  # the signature still serves `open_file`
         with self._lock:
             old = self._entries.pop(hot.row.key, None)

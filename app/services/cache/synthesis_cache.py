@@ -1,8 +1,8 @@
 """The synthesis cache: blobs in a store (the local directory under CACHE_PATH, or an S3 bucket shared by
 every host with a bounded local copy under CACHE_PATH), indexed in SQL (`cache_entries`). The facade the rest of the app uses; each job lives in its own module:
 `index` (rows, hit counts, totals), `blobs`/`files` (the store), `flight` (single flight), `memo` (what
-this process verified), `hits` (hit counts gathered in memory) and `maintenance` (clear, prune, stats,
-eviction).
+this process verified), `hits` (hit counts gathered in memory), `live` (this process's writers and their
+followers), `pending` (the write side of a miss) and `maintenance` (clear, prune, stats, eviction).
 
 - A hit is served only when the blob's sha256 matches the index; a corrupted or missing blob is dropped
   and the audio synthesized again. A local copy of a shared blob that fails the check is fetched again
@@ -10,10 +10,11 @@ eviction).
   find a blob gone, one drops its row (the delete names the row's checksum too).
 - Entries expire after CACHE_TTL_SECONDS (0: never); the total size stays under CACHE_MAX_BYTES (0: no
   cap) by evicting the least recently used.
-- Identical concurrent misses make one provider call: the others wait for the key's single-flight lock,
-  then find the entry in the index.
-- A miss answers as soon as the provider has: one writer thread per process stores the blob and its
-  row (fsyncs included) and only then lets the key's lock go, so nobody can miss the entry meanwhile.
+- Identical concurrent misses make one provider call (`begin`): in this process the others follow the
+  leader's chunks as it writes them; other processes (other hosts, on PostgreSQL) wait for the key's lock,
+  bounded by the synthesis deadline, then find the entry in the index, or lead if the leader aborted.
+- A buffered miss answers as soon as the provider has: one writer thread per process commits the entry
+  (fsyncs, blob, row) and only then lets the key's lock go, so nobody can miss the entry meanwhile.
 - `open_file` hands a hit out as an open file (served with sendfile, never read into Python): the file is
   opened first, then its descriptor's signature compared with the verified one, so a file replaced or
   removed meanwhile is never served.
@@ -36,16 +37,19 @@ from typing import BinaryIO
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.db import Database
+from app.errors import UpstreamError
 from app.services.cache.blobs import BlobStore, BlobStoreUnavailable
 from app.services.cache.entry import AudioLike, CachedFile, Clip, EntryLabel, Row, blob_name
 from app.services.cache.files import FileSignature, file_signature, signature
-from app.services.cache.flight import SingleFlight
+from app.services.cache.flight import KeyLocks, key_locks
 from app.services.cache.hits import HitLog
 from app.services.cache.index import CacheIndex
+from app.services.cache.live import DONE, FAILED, WRITING, Flights, LiveFollower
 from app.services.cache.maintenance import CacheMaintenance
 from app.services.cache.memo import Hot, Memo
+from app.services.cache.pending import CachedHit, PendingEntry
 from app.services.cache.stores import blob_store
-from app.services.metrics.instruments import CACHE_LOOKUPS
+from app.services.metrics.instruments import CACHE_LOOKUPS, SINGLE_FLIGHT_WAIT_SECONDS, SINGLE_FLIGHT_WAITS
 from app.settings import CacheSettings
 
 log = logging.getLogger("app.cache")
@@ -58,13 +62,23 @@ _UNAVAILABLE_LOG_SECONDS = 60.0  # during a store outage, one warning a minute p
 
 
 class SynthesisCache:
-    def __init__(self, settings: CacheSettings, database: Database, clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        settings: CacheSettings,
+        database: Database,
+        clock: Callable[[], float] = time.time,
+        wait_seconds: float = 30.0,
+        locks: KeyLocks | None = None,
+        store: BlobStore | None = None,
+    ):
         self.settings = settings
         self.database = database
         self.clock = clock
+        self.wait_seconds = wait_seconds  # the synthesis deadline: nobody waits longer for another's write
         self.index = CacheIndex(database)
-        self.store: BlobStore = blob_store(settings)
-        self.flight = SingleFlight(settings.path / ".locks")
+        self.store: BlobStore = store or blob_store(settings)
+        self.locks = locks or key_locks(database, settings.path / ".locks")
+        self.flights = Flights()
         self.memo = Memo(max_age_seconds=SHARED_MEMO_SECONDS if settings.shared else None)
         self._unavailable_logged = 0.0
         self.hits = HitLog(self.index, clock)
@@ -76,7 +90,7 @@ class SynthesisCache:
             drop=self._drop,
             settle=self.settle,
             flush=self.flush,
-            stale_locks=self.flight.remove_stale_lock_files,
+            stale_locks=self.locks.remove_stale,
         )
         self._last_cap_check = 0.0
         self._bytes_since_cap_check = 0
@@ -92,48 +106,129 @@ class SynthesisCache:
 
     # --- serving -----------------------------------------------------------------------------------
 
-    def get_or_synthesize(self, key: str, label: EntryLabel, produce: Callable[[], AudioLike]) -> tuple[Clip, bool]:
-        """(audio, served from cache). `produce` runs at most once per key at a time on this host; what it
-        raises propagates and nothing is cached."""
+    def get_or_synthesize(
+        self, key: str, label: EntryLabel, produce: Callable[[], AudioLike], deadline: float | None = None
+    ) -> tuple[Clip, bool]:
+        """(audio, served from cache). `produce` runs at most once per key at a time (on every host sharing
+        a PostgreSQL index); what it raises propagates (to the requests that followed it too) and nothing
+        is cached. `deadline`: how long to wait for another request's synthesis (default `wait_seconds`)."""
         if not self.enabled:
             return Clip.of(produce()), False
         audio = self.lookup(key)
         if audio is not None:
             CACHE_LOOKUPS.labels("hit").inc()
             return audio, True
-        release = self.flight.acquire(key)
+        outcome = self.begin(key, label, deadline=deadline)
+        if isinstance(outcome, CachedHit):  # counted as a hit by `open_file`
+            with outcome.file as handle:
+                data = handle.read()
+            entry = outcome.entry
+            return Clip(data, entry.audio_format, entry.sample_rate, entry.duration_ms), True
+        if isinstance(outcome, LiveFollower):
+            data = b"".join(outcome)
+            meta = outcome.meta
+            assert meta is not None  # set before the last chunk is handed out
+            return Clip(data, meta.audio_format, meta.sample_rate, meta.duration_ms), True
         try:
-            stored = self.lookup(key)  # the holder before us may have just stored it
-            audio = Clip.of(produce()) if stored is None else stored
-        except BaseException:
-            release()
+            audio = Clip.of(produce())
+        except BaseException as exc:
+            outcome.abort(exc if isinstance(exc, Exception) else None)
             raise
-        if stored is not None:
-            release()
-            CACHE_LOOKUPS.labels("hit").inc()
-            return stored, True
-        self._write_later(key, label, audio, release)
+        outcome.write(audio.data)  # to the page cache and the followers: the fsyncs are the writer's
+        self._commit_later(outcome, audio)
         CACHE_LOOKUPS.labels("miss").inc()
         return audio, False
 
-    def _write_later(self, key: str, label: EntryLabel, audio: Clip, release: Callable[[], None]) -> None:
+    def begin(
+        self, key: str, label: EntryLabel, deadline: float | None = None
+    ) -> CachedHit | LiveFollower | PendingEntry:
+        """Take the key's single-flight lock to write its entry, or find who did:
+        - `CachedHit`: someone committed it (maybe while we waited): serve its file, as `open_file` does;
+        - `LiveFollower`: another request of this process is writing it: iterate to get its chunks;
+        - `PendingEntry`: we lead and hold the lock: write, then commit or abort.
+        Waiting (for another process's lock, or for this process's leader to get it) is bounded by
+        `deadline` seconds (at most `wait_seconds`, the default): past it, UpstreamError. With the cache off, always a
+        PendingEntry that stores nothing."""
+        if not self.enabled:
+            return PendingEntry(key, label, None, None, None)
+        started = time.monotonic()
+        limit = self.wait_seconds if deadline is None else min(deadline, self.wait_seconds)
+        deadline_at = started + limit
+        while True:
+            flight, leading = self.flights.join_or_lead(key)
+            if not leading:
+                state = flight.decided(deadline_at)
+                if state is None:
+                    raise _waited_too_long(limit)
+                if state in (WRITING, DONE, FAILED):
+                    SINGLE_FLIGHT_WAITS.inc()
+                    return LiveFollower(flight, deadline_at, started, self._served_by_follower)
+                opened = self.open_file(key)  # the leader found the entry, or gave up: look again
+                if opened is not None:
+                    _count_wait(started)
+                    return CachedHit(*opened)
+                continue
+            try:
+                held = self.locks.acquire(key, max(0.0, deadline_at - time.monotonic()))
+            except Exception:
+                log.warning("could not lock cache key %s; serving it without storing", key, exc_info=True)
+                flight.start()  # this process's followers still get the chunks
+                return PendingEntry(key, label, flight, None, None)
+            except BaseException:
+                flight.leave()
+                raise
+            if held is None:
+                flight.leave()
+                raise _waited_too_long(limit)
+            try:
+                opened = self.open_file(key)  # the holder before us may have just committed it
+            except BaseException:
+                flight.leave()
+                held.release()
+                raise
+            if opened is not None:
+                flight.leave()
+                held.release()
+                if held.waited:
+                    _count_wait(started)
+                return CachedHit(*opened)
+            if held.waited:
+                _count_wait(started)
+            flight.start()
+            return PendingEntry(key, label, flight, held.release, self)
+
+    def _served_by_follower(self, key: str) -> None:
+        hot = self.memo.get(key)
+        if hot is not None:  # the leader committed it (a hit count needs the row)
+            self.hits.touch(key)
+        CACHE_LOOKUPS.labels("hit").inc()
+
+    def expiry(self, now: float) -> float | None:
+        """When an entry stored `now` expires (for `PendingEntry`)."""
+        return now + self.settings.ttl_seconds if self.settings.ttl_seconds else None
+
+    def record(self, row: Row, label: EntryLabel, data: bytes | None) -> CachedFile:
+        """Index and remember an entry whose blob is in the store (for `PendingEntry.commit`)."""
+        self.index.insert(row, label)
+        path = self.store.local_path(row.blob) or ""
+        self.memo.put(Hot(row, data, signature(path) if path else None, path))
+        self._enforce_cap_if_due(row.size_bytes)
+        return row.described(path)
+
+    def _commit_later(self, pending: PendingEntry, audio: Clip) -> None:
         synthesized_at = self.clock()  # now, not when the writer gets to it
 
-        def write() -> None:
-            try:
-                self._store(key, label, audio, synthesized_at)
-            finally:
-                release()
-            self._enforce_cap_if_due(len(audio.data))
+        def commit() -> None:
+            pending.commit(audio.meta, synthesized_at)
 
         with self._writer_lock:
             if self._writer is None:
                 self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cache-writer")
             writer = self._writer
         try:
-            writer.submit(write)
-        except RuntimeError:  # the writer is shutting down: write here
-            write()
+            writer.submit(commit)
+        except RuntimeError:  # the writer is shutting down: commit here
+            commit()
 
     def settle(self) -> None:
         """Wait for the writes in flight, then record the gathered hits: the index is then up to date."""
@@ -263,31 +358,6 @@ class SynthesisCache:
             log.warning("cache index unreadable; serving without cache", exc_info=True)
             return None
 
-    def _store(self, key: str, label: EntryLabel, audio: Clip, now: float) -> None:
-        """Best effort: a cache that cannot write must not fail the request that produced the audio."""
-        if not audio.data:
-            return
-        row = Row(
-            key,
-            label.provider,
-            audio.audio_format,
-            audio.sample_rate,
-            len(audio.data),
-            audio.duration_ms,
-            hashlib.sha256(audio.data).hexdigest(),
-            now + self.settings.ttl_seconds if self.settings.ttl_seconds else None,
-            now,
-        )
-        try:
-            self.store.put_bytes(row.blob, audio.data)  # the blob first: a row always names a whole blob
-            path = self.store.local_path(row.blob) or ""
-            found = signature(path) if path else None
-            self.index.insert(row, label)
-        except (OSError, SQLAlchemyError):
-            log.warning("could not store cache entry %s", key, exc_info=True)
-            return
-        self.memo.put(Hot(row, audio.data, found, path))
-
     def _drop(self, entries: list[tuple[str, str]]) -> None:
         """Remove index rows, then blobs (a reader that still finds a blob checks it against the index)."""
         if not entries:
@@ -358,7 +428,19 @@ class SynthesisCache:
         if writer is not None:
             writer.shutdown(wait=True)
         self.flush()
+        self.locks.close()
         self.store.close()
+
+
+def _waited_too_long(seconds: float) -> UpstreamError:
+    return UpstreamError(
+        f"another request has been synthesizing this prompt for over {seconds:g} s", code="provider_timeout"
+    )
+
+
+def _count_wait(started: float) -> None:
+    SINGLE_FLIGHT_WAITS.inc()
+    SINGLE_FLIGHT_WAIT_SECONDS.observe(time.monotonic() - started)
 
 
 def _signature_of(handle: BinaryIO) -> FileSignature | None:

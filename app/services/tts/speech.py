@@ -100,7 +100,10 @@ class SpeechService:
         request = prepared.request
         label = EntryLabel(provider=request.provider, voice_id=request.voice_id, model=request.model)
         clip, cached = self.cache.get_or_synthesize(
-            prepared.cache_key, label, lambda: _measured(prepared.provider, request)
+            prepared.cache_key,
+            label,
+            lambda: _measured(prepared.provider, request),
+            deadline=request.request_timeout,  # a request may shorten the wait for another's synthesis
         )
         result = Audio(clip.data, clip.audio_format, clip.sample_rate, clip.duration_ms)
         return SpeechResult(result, request, cached, prepared.cache_key)

@@ -137,6 +137,21 @@ def test_a_missing_file_is_synthesized_again(make_cache, tmp_path):
     assert produce.calls == 2
 
 
+def test_a_broken_entry_is_dropped_once_by_whoever_finds_it(make_cache, tmp_path):
+    produce = Producer()
+    host_a, host_b = make_cache(), make_cache()
+    host_a.get_or_synthesize("9b" * 32, LABEL, produce)
+    host_a.settle()
+    found_by_a = host_a.index.read("9b" * 32)
+    next((tmp_path / "cache").rglob("*.pcm")).unlink()
+    audio, cached = host_b.get_or_synthesize("9b" * 32, LABEL, produce)  # B drops it and synthesizes again
+    host_b.settle()
+    assert not cached and produce.calls == 2
+    host_a._drop_found(found_by_a)  # A found the same broken row: B's new entry is not A's to drop
+    assert host_b.get_or_synthesize("9b" * 32, LABEL, produce) == (audio, True)
+    assert produce.calls == 2
+
+
 class GatedWrites:
     """A blob store whose writes wait until the test opens the gate: a slow disk."""
 

@@ -75,14 +75,16 @@ class CacheIndex:
                 session.execute(delete(CacheEntry).where(CacheEntry.key.in_(keys[start : start + _DELETE_BATCH])))
 
     def delete_row(self, row: Row) -> bool:
-        """Delete `row` only while the index still holds it (same key, same checksum); True when this call
-        removed it. Of several hosts finding its blob gone, one drops it, and an entry written again under
-        the key meanwhile stays."""
+        """Delete `row` if it is still the key's row (same checksum and size); whether it did."""
         with self.database.session() as session:
             result = session.execute(
-                delete(CacheEntry).where(CacheEntry.key == row.key, CacheEntry.checksum == row.checksum)
+                delete(CacheEntry).where(
+                    CacheEntry.key == row.key,
+                    CacheEntry.checksum == row.checksum,
+                    CacheEntry.size_bytes == row.size_bytes,
+                )
             )
-            return bool(cast(Any, result).rowcount)
+            return bool(getattr(result, "rowcount", 0))
 
     def record_hits(self, pending: dict[str, tuple[int, float]]) -> None:
         """Add each key's hit count and set its last use, in key order: two workers recording overlapping

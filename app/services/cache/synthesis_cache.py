@@ -367,9 +367,10 @@ class SynthesisCache:
         for key, audio_format in entries:
             self.store.delete(blob_name(key, audio_format))
 
-    def _drop_found(self, row: Row, problem: str) -> None:
-        """Drop the entry a request found unusable: its row, if the index still holds that very row (of
-        several hosts finding it so, one drops it), then its blob. Best effort: the request goes on as a miss."""
+    def _drop_found(self, row: Row, problem: str = "broken") -> None:
+        """Drop an entry this request found broken (blob gone, damaged, or expired), once: only while its
+        row is still the one read (another host may have dropped it, or stored it again, meanwhile), and
+        its blob only if this request removed the row. Best effort: the request goes on as a miss."""
         self.memo.pop(row.key)
         try:
             if not self.index.delete_row(row):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from flask.testing import FlaskClient
 
 from app import create_app
 from app.settings import Settings
@@ -78,6 +79,16 @@ def make_settings(base_env):
     return build
 
 
+class ReadingClient(FlaskClient):
+    """Reads every answer whole and closes it, as a WSGI server does for a client that reads the answer:
+    a streamed miss is committed to the cache by reading it to its end (werkzeug's client would leave it
+    unread, its entry pending)."""
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def make_app(make_settings):
     apps = []
@@ -85,6 +96,7 @@ def make_app(make_settings):
     def build(**env: str):
         app = create_app(make_settings(**env))
         app.config["TESTING"] = True
+        app.test_client_class = ReadingClient
         apps.append(app)
         return app
 

@@ -2,9 +2,9 @@
 
 Views declare the errors of their own domain (`@blp.alt_response`); the ones every operation shares
 are added here, so no operation can forget them: 401 when it is protected (with AUTH_REQUIRED=true: the
-document describes the app as configured, so without auth it declares no security at all), 400
-when it takes input (malformed JSON, a field out of bounds), 413 when it takes a body, 500 for a
-surprise, and on every error response the `{error, code}` body of `ErrorSchema`. There is no catch-all
+document describes the app as configured, so without auth it declares no security at all), 400 on
+every operation (malformed JSON, a field out of bounds, and on any route a NUL or an unpaired surrogate
+in the URL, even in a parameter the route does not take), 413 when it takes a body, 500 for a surprise, and on every error response the `{error, code}` body of `ErrorSchema`. There is no catch-all
 `default` response, so a status missing here is a status the document does not declare.
 """
 
@@ -15,7 +15,10 @@ from marshmallow import validate
 
 _ERROR_BODY = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 _UNAUTHORIZED = {"description": "Missing or wrong token when AUTH_REQUIRED=true (`unauthorized`)"}
-_INVALID = {"description": "Malformed JSON or a field out of its bounds (`invalid_request`)"}
+_INVALID = {
+    "description": "Malformed JSON, a field out of its bounds, or a URL holding a NUL or an unpaired surrogate "
+    "(`invalid_request`)"
+}
 _TOO_LARGE = {"description": "The body is over 1 MiB (`payload_too_large`)"}
 _UNEXPECTED = {"description": "An unexpected failure (`internal_error`); the message names the request id"}
 
@@ -38,13 +41,11 @@ class ErrorResponses(BasePlugin):
         self.auth_required = auth_required
 
     def operation_helper(self, path=None, operations=None, **kwargs):
-        takes_path_input = "{" in (path or "")
         for operation in (operations or {}).values():
             responses = operation.setdefault("responses", {})
             if self.auth_required and operation.get("security") != []:
                 responses.setdefault("401", dict(_UNAUTHORIZED))
-            if "requestBody" in operation or operation.get("parameters") or takes_path_input:
-                responses.setdefault("400", dict(_INVALID))
+            responses.setdefault("400", dict(_INVALID))
             if "requestBody" in operation:
                 responses.setdefault("413", dict(_TOO_LARGE))
             responses.setdefault("500", dict(_UNEXPECTED))

@@ -89,7 +89,11 @@ class Services:
         from app.services.tts import SpeechService
         from app.services.tts.registry import build_providers
 
-        return SpeechService(self.settings.tts.default_provider, build_providers(self.settings.tts), self.cache)
+        return SpeechService(
+            self.settings.tts.default_provider,
+            build_providers(self.settings.tts),
+            self.cache,
+        )
 
     @cached_property
     def voices(self) -> VoiceCatalog:

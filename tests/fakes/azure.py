@@ -15,6 +15,7 @@ import xml.etree.ElementTree as ET
 
 from flask import Flask, Response, request
 
+from tests.fakes.pacing import Pacing
 from tests.fakes.tone import encode, tone
 
 VOICES = [
@@ -85,6 +86,7 @@ class FakeAzure:
         self.calls: list[dict] = []
         self.fail_next: list[int] = []
         self._lock = threading.Lock()
+        self.pacing: Pacing | None = None  # how the audio body is sent (tests of streaming)
         self.app = Flask("fake-azure")
         self.app.add_url_rule("/<region>/cognitiveservices/v1", "tts", self._tts, methods=["POST"])
         self.app.add_url_rule("/<region>/cognitiveservices/voices/list", "voices", self._voices, methods=["GET"])
@@ -138,7 +140,10 @@ class FakeAzure:
             return Response(status=400)
         text = "".join(voice.itertext())
         rate, container, subtype, content_type = output
-        return Response(encode(tone(text, rate), rate, container, subtype), mimetype=content_type)
+        data = encode(tone(text, rate), rate, container, subtype)
+        if self.pacing:
+            return self.pacing.response(data, content_type)
+        return Response(data, mimetype=content_type)
 
     def _voices(self, region: str):
         self._record(region)

@@ -12,6 +12,7 @@ import uuid
 
 from flask import Flask, Response, request
 
+from tests.fakes.pacing import Pacing
 from tests.fakes.tone import encode, tone
 
 NAMED_VOICES = [
@@ -60,6 +61,7 @@ class FakeCartesia:
         self.calls: list[dict] = []
         self.fail_next: list[int] = []
         self._lock = threading.Lock()
+        self.pacing: Pacing | None = None  # how the audio body is sent (tests of streaming)
         self.app = Flask("fake-cartesia")
         self.app.add_url_rule("/tts/bytes", "tts", self._tts, methods=["POST"])
         self.app.add_url_rule("/voices", "voices", self._voices, methods=["GET"])
@@ -126,6 +128,8 @@ class FakeCartesia:
         speed = (body.get("generation_config") or {}).get("speed", 1.0)
         if not 0.6 <= float(speed) <= 1.5:
             return _error(400, "invalid_generation_config", "Bad Request", "speed must be between 0.6 and 1.5")
+        if self.pacing:
+            return self.pacing.response(data, _CONTENT_TYPES[container])
         return Response(data, mimetype=_CONTENT_TYPES[container])
 
     def _voices(self):

@@ -11,6 +11,7 @@ import uuid
 
 from flask import Flask, Response, request
 
+from tests.fakes.pacing import Pacing
 from tests.fakes.server import barrier_passed
 from tests.fakes.tone import encode, tone
 
@@ -102,6 +103,7 @@ class FakeDeepgram:
         self.catalog_barrier: threading.Barrier | None = None  # answer the catalog only once all parties ask
         self.speak_gate: threading.Event | None = None  # hold every synthesis until the test sets it
         self._lock = threading.Lock()
+        self.pacing: Pacing | None = None  # how the audio body is sent (tests of streaming)
         self.app = Flask("fake-deepgram")
         self.app.add_url_rule("/v1/speak", "speak", self._speak, methods=["POST"])
         self.app.add_url_rule("/v1/models", "models", self._models, methods=["GET"])
@@ -200,11 +202,10 @@ class FakeDeepgram:
             data, content_type = encode(samples, rate, "MP3", "MPEG_LAYER_III"), "audio/mpeg"
         else:
             data, content_type = encode(samples, rate, "OGG", "OPUS"), "audio/ogg"
-        return Response(
-            data,
-            mimetype=content_type,
-            headers={"dg-request-id": str(uuid.uuid4()), "dg-model-name": model, "dg-char-count": str(len(text))},
-        )
+        headers = {"dg-request-id": str(uuid.uuid4()), "dg-model-name": model, "dg-char-count": str(len(text))}
+        if self.pacing:
+            return self.pacing.response(data, content_type, headers)
+        return Response(data, mimetype=content_type, headers=headers)
 
     def _models(self):
         self._record()

@@ -11,6 +11,7 @@ import uuid
 
 from flask import Flask, Response, request
 
+from tests.fakes.pacing import Pacing
 from tests.fakes.server import barrier_passed
 from tests.fakes.tone import encode, tone
 
@@ -92,8 +93,11 @@ class FakeElevenLabs:
         self.catalog_latency = 0.0
         self.catalog_barrier: threading.Barrier | None = None  # answer the catalog only once all parties ask
         self._lock = threading.Lock()
+        self.pacing: Pacing | None = None  # how the audio body is sent (tests of streaming)
         self.app = Flask("fake-elevenlabs")
         self.app.add_url_rule("/v1/text-to-speech/<voice_id>", "tts", self._tts, methods=["POST"])
+        # the streaming endpoint takes the same request and answers the same audio, chunked
+        self.app.add_url_rule("/v1/text-to-speech/<voice_id>/stream", "tts_stream", self._tts, methods=["POST"])
         self.app.add_url_rule("/v1/voices", "voices", self._voices, methods=["GET"])
 
     @property
@@ -155,6 +159,8 @@ class FakeElevenLabs:
             time.sleep(self.latency)
         container, subtype, rate, content_type = OUTPUT_FORMATS[output_format]
         data = encode(tone(body["text"], rate), rate, container, subtype)
+        if self.pacing:
+            return self.pacing.response(data, content_type, {"request-id": uuid.uuid4().hex})
         return Response(data, mimetype=content_type, headers={"request-id": uuid.uuid4().hex})
 
     def _voices(self):

@@ -10,6 +10,7 @@ import threading
 
 from flask import Flask, Response, request
 
+from tests.fakes.pacing import Pacing
 from tests.fakes.tone import encode, tone
 
 MODELS = {"tts-1", "tts-1-hd", "gpt-4o-mini-tts"}
@@ -45,6 +46,7 @@ class FakeOpenAI:
         self.calls: list[dict] = []
         self.fail_next: list[int] = []
         self._lock = threading.Lock()
+        self.pacing: Pacing | None = None  # how the audio body is sent (tests of streaming)
         self.app = Flask("fake-openai")
         self.app.add_url_rule("/v1/audio/speech", "speech", self._speech, methods=["POST"])
 
@@ -114,7 +116,10 @@ class FakeOpenAI:
         container, subtype, content_type = FORMATS[response_format]
         # Ogg/Opus is encoded at 48 kHz; every other format at 24 kHz
         rate = 48000 if response_format == "opus" else RATE
-        return Response(encode(tone(body["input"], rate), rate, container, subtype), mimetype=content_type)
+        data = encode(tone(body["input"], rate), rate, container, subtype)
+        if self.pacing:
+            return self.pacing.response(data, content_type)
+        return Response(data, mimetype=content_type)
 
 
 def _error(status: int, message: str, kind: str, param, code=None) -> Response:

@@ -47,9 +47,9 @@ def test_every_error_the_server_answers_is_declared_with_the_error_body(make_app
         responses = operation["responses"]
         assert "default" not in responses, name
         assert "401" in responses or name in public, name
-        assert "500" in responses, name
+        assert {"400", "500"} <= set(responses), name  # 400: any URL with a NUL, whatever the route takes
         if "requestBody" in operation:
-            assert {"400", "413"} <= set(responses), name
+            assert "413" in responses, name
         for status, response in responses.items():
             if status[0] in "45":
                 assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}, (

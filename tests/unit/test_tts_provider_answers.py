@@ -22,9 +22,13 @@ def provider():
         yield server
 
 
-def _speak(client, provider_name="deepgram", **config):
+def _speak(client, provider_name="deepgram", accept="application/json", **config):
+    """The JSON form by default: the whole answer is checked before anything is sent (the binary form
+    streams, see the last test)."""
     return client.post(
-        "/speak", json={"text": "Hello there", "tts_config": {"provider": provider_name, "model": "", **config}}
+        "/speak",
+        json={"text": "Hello there", "tts_config": {"provider": provider_name, "model": "", **config}},
+        headers={"Accept": accept},
     )
 
 
@@ -94,6 +98,30 @@ def test_a_bad_answer_is_a_provider_error_never_served_nor_cached(make_app, prov
     if audio_format in ("wav", "mp3"):  # once the provider recovers, the request is synthesized afresh
         recovered = _speak(client, audio_format=audio_format, sample_rate=rate)
         assert recovered.status_code == 200 and recovered.headers["x-cache"] == "MISS"
+
+
+# Found only at the end of the audio, once a streamed answer has started: the answer is cut short.
+_FOUND_AT_THE_END = {
+    "a body shorter than its Content-Length",
+    "a body shorter than its WAV header says",
+    "undecodable mp3",
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_ANSWERS))
+def test_a_bad_answer_to_a_binary_request_is_refused_or_cut_short_and_never_cached(make_app, provider, case):
+    audio_format, answer = BAD_ANSWERS[case]
+    rate = {"mp3": 22_050, "ogg": 16_000}.get(audio_format, 24_000)
+    client = _app(make_app, provider).test_client()
+    provider.answer = answer
+    for attempt in (1, 2):
+        if case in _FOUND_AT_THE_END:
+            with pytest.raises(ConnectionResetError):  # the server drops the connection without the last chunk
+                _speak(client, accept="*/*", audio_format=audio_format, sample_rate=rate)
+        else:
+            response = _speak(client, accept="*/*", audio_format=audio_format, sample_rate=rate)
+            assert response.status_code == 500 and response.json["code"] == "provider_error"
+        assert len(provider.requests) == attempt
 
 
 def test_the_check_is_shared_by_every_http_provider(make_app, provider):

@@ -10,8 +10,11 @@ across workers and restarts. Werkzeug's `make_conditional` answers `If-None-Matc
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import logging
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -21,11 +24,14 @@ from werkzeug.http import http_date, quote_etag
 from werkzeug.wrappers import Request
 from werkzeug.wsgi import wrap_file
 
-from app.errors import RangeNotSatisfiable
+from app.errors import ApiError, RangeNotSatisfiable
 from app.services.tts import SpeechRequest, SpeechResult
 from app.services.tts.audio import CONTENT_TYPES
 from app.services.tts.speech import CachedSpeech
+from app.services.tts.speech_stream import StreamedSpeech
 from app.settings import Settings
+
+log = logging.getLogger("app.speak")
 
 CONDITIONS = frozenset(
     ("HTTP_RANGE", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE")
@@ -52,8 +58,13 @@ def delivery_for(settings: Settings, method: str) -> Delivery:
 
 
 def audio_response(
-    request: Request, delivered: CachedSpeech | SpeechResult, delivery: Delivery, location: str | None = None
+    request: Request,
+    delivered: CachedSpeech | SpeechResult | StreamedSpeech,
+    delivery: Delivery,
+    location: str | None = None,
 ) -> Response:
+    if isinstance(delivered, StreamedSpeech):
+        return _streamed_response(delivered, delivery, location)
     if isinstance(delivered, CachedSpeech):
         response, size = _file_response(request, delivered, delivery), delivered.entry.size
     else:
@@ -84,6 +95,36 @@ def audio_response(
     if accel and response.status_code == 304:
         del response.headers["X-Accel-Redirect"]
     return response
+
+
+def _streamed_response(streamed: StreamedSpeech, delivery: Delivery, location: str | None) -> Response:
+    """A miss as it arrives: chunked, without a length or an ETag (neither is known before the end)."""
+    response = Response(_CutShortOnFailure(streamed), mimetype=streamed.content_type, direct_passthrough=True)
+    response.headers.update(speech_headers(streamed.request, streamed.cached))
+    if delivery.cache_control:
+        response.headers["Cache-Control"] = delivery.cache_control
+    if location:
+        response.headers["Content-Location"] = location
+    return response
+
+
+class _CutShortOnFailure:
+    """The chunks of a streamed answer; when the provider fails after the status was sent, the connection
+    is dropped without the last chunk, so that no client takes a fragment for the whole audio (gunicorn
+    closes a connection quietly on ECONNRESET)."""
+
+    def __init__(self, streamed: StreamedSpeech):
+        self._streamed = streamed
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield from self._streamed.chunks
+        except ApiError as exc:
+            log.warning("speech stream cut short: %s (%s)", exc.message, exc.code)
+            raise ConnectionResetError(errno.ECONNRESET, "speech stream cut short") from None
+
+    def close(self) -> None:
+        self._streamed.chunks.close()
 
 
 def _file_response(request: Request, hit: CachedSpeech, delivery: Delivery) -> Response:

@@ -5,7 +5,7 @@ from urllib.parse import quote, urlencode
 from flask import current_app, jsonify, request
 
 from app.api.blueprint import Blueprint
-from app.api.speak.audio_response import Delivery, audio_response, delivery_for, speech_headers
+from app.api.speak.audio_response import CONDITIONS, Delivery, audio_response, delivery_for, speech_headers
 from app.api.speak.negotiation import AUDIO, accepted_audio_format, response_form
 from app.api.speak.prepared import PreparedAnswer, PreparedRequests
 from app.api.speak.schemas import (
@@ -17,7 +17,8 @@ from app.api.speak.schemas import (
 )
 from app.extensions import ErrorSchema, services
 from app.services.tts import SpeechOrder, SpeechResult
-from app.services.tts.speech import PreparedSpeech
+from app.services.tts.speech import CachedSpeech, PreparedSpeech
+from app.services.tts.speech_stream import StreamedSpeech
 
 blp = Blueprint("speak", __name__, description="One-shot text-to-speech")
 
@@ -40,7 +41,11 @@ _EXAMPLE = {"text": "Welcome to Sayna", "provider": "local", "voice_id": "gmw/en
 _STRING = {"schema": {"type": "string"}}
 _SPEECH_HEADERS = {name: _STRING for name in ("x-audio-format", "x-sample-rate", "x-voice-id", "x-provider", "x-cache")}
 _VALIDATORS = {
-    "ETag": {"description": "Strong entity tag: the audio's sha256", **_STRING},
+    "ETag": {
+        "description": "Strong entity tag: the audio's sha256 (absent, like Content-Length, from a miss streamed as "
+        "the provider speaks)",
+        **_STRING,
+    },
     "Accept-Ranges": {"description": "`bytes`", **_STRING},
 }
 _SUCCESS_DOC = {
@@ -102,7 +107,12 @@ def _delivery(method: str) -> Delivery:
 def _respond(answer: PreparedAnswer):
     method = "POST" if request.method == "POST" else "GET"
     if method == "GET" or response_form(request.headers.get("Accept"), answer.nested) == AUDIO:
-        delivered = services().speech.deliver_file(answer.speech)
+        speech = services().speech
+        delivered: CachedSpeech | SpeechResult | StreamedSpeech
+        if request.method == "HEAD" or CONDITIONS.intersection(request.environ):
+            delivered = speech.deliver_file(answer.speech)  # a miss is answered whole: its length and ETag decide
+        else:
+            delivered = speech.deliver_stream(answer.speech)
         return audio_response(request, delivered, _delivery(method), answer.location)
     result = services().speech.deliver(answer.speech)
     response = jsonify({"metadata": _metadata(result), "audio": base64.b64encode(result.audio.data).decode()})

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 
 from app.errors import UpstreamError
-from app.services.cache.entry import AudioMeta, CachedFile
+from app.services.cache.entry import AudioMeta, CachedFile, Clip
 from app.services.metrics.instruments import SINGLE_FLIGHT_WAIT_SECONDS
 
 WAITING = "waiting"  # the leader is waiting for the key's lock (other processes)
@@ -52,6 +52,19 @@ class Flight:
             self.chunks.append(chunk)
             self.size += len(chunk)
             self._changed.notify_all()
+
+    def seal(self, meta: AudioMeta) -> None:
+        """Every chunk is published (the commit is under way): a follower may take the whole audio."""
+        with self._changed:
+            self.meta = meta
+            self._changed.notify_all()
+
+    def whole(self) -> bytes | None:
+        """Every chunk, once the leader sealed or committed the entry; None while it is still writing."""
+        with self._changed:
+            if self.meta is None or self.state not in (WRITING, DONE):
+                return None
+            return b"".join(self.chunks)
 
     def finish(self, entry: CachedFile | None, meta: AudioMeta) -> None:
         with self._changed:
@@ -139,6 +152,15 @@ class LiveFollower:
         finally:
             SINGLE_FLIGHT_WAIT_SECONDS.observe(time.monotonic() - self._started)
         self._served(self._flight.key)
+
+    def whole(self) -> Clip | None:
+        """The whole audio when the leader already has all of it (it is committing); else None: iterate."""
+        data, meta = self._flight.whole(), self._flight.meta
+        if data is None or meta is None:
+            return None
+        SINGLE_FLIGHT_WAIT_SECONDS.observe(time.monotonic() - self._started)
+        self._served(self._flight.key)
+        return Clip(data, meta.audio_format, meta.sample_rate, meta.duration_ms)
 
     @property
     def key(self) -> str:

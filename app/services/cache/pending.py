@@ -102,6 +102,11 @@ class PendingEntry:
         if self._flight is not None:
             self._flight.publish(chunk)
 
+    def seal(self, meta: AudioMeta) -> None:
+        """Nothing more will be written: followers arriving from now on may take the whole audio at once."""
+        if self._flight is not None:
+            self._flight.seal(meta)
+
     def commit(self, meta: AudioMeta, stored_at: float | None = None) -> CachedFile | None:
         """fsync, publish into the store atomically, write the index row and the memo, then let the lock
         go. The committed entry, or None when nothing could be stored (logged; nothing half-written).

@@ -39,7 +39,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.db import Database
 from app.errors import UpstreamError
 from app.services.cache.blobs import BlobStore, BlobStoreUnavailable
-from app.services.cache.entry import AudioLike, CachedFile, Clip, EntryLabel, Row, blob_name
+from app.services.cache.entry import AudioLike, AudioMeta, CachedFile, Clip, EntryLabel, Row, blob_name
 from app.services.cache.files import FileSignature, file_signature, signature
 from app.services.cache.flight import KeyLocks, key_locks
 from app.services.cache.hits import HitLog
@@ -135,8 +135,7 @@ class SynthesisCache:
             outcome.abort(exc if isinstance(exc, Exception) else None)
             raise
         outcome.write(audio.data)  # to the page cache and the followers: the fsyncs are the writer's
-        self._commit_later(outcome, audio)
-        CACHE_LOOKUPS.labels("miss").inc()
+        self.commit_later(outcome, audio.meta)
         return audio, False
 
     def begin(
@@ -173,6 +172,7 @@ class SynthesisCache:
             except Exception:
                 log.warning("could not lock cache key %s; serving it without storing", key, exc_info=True)
                 flight.start()  # this process's followers still get the chunks
+                CACHE_LOOKUPS.labels("miss").inc()
                 return PendingEntry(key, label, flight, None, None)
             except BaseException:
                 flight.leave()
@@ -195,6 +195,7 @@ class SynthesisCache:
             if held.waited:
                 _count_wait(started)
             flight.start()
+            CACHE_LOOKUPS.labels("miss").inc()
             return PendingEntry(key, label, flight, held.release, self)
 
     def _served_by_follower(self, key: str) -> None:
@@ -215,11 +216,14 @@ class SynthesisCache:
         self._enforce_cap_if_due(row.size_bytes)
         return row.described(path)
 
-    def _commit_later(self, pending: PendingEntry, audio: Clip) -> None:
+    def commit_later(self, pending: PendingEntry, meta: AudioMeta) -> None:
+        """Commit a complete entry on the writer thread: the answer need not wait for its fsyncs, and the
+        key stays locked (its followers waiting) until it is committed."""
         synthesized_at = self.clock()  # now, not when the writer gets to it
+        pending.seal(meta)
 
         def commit() -> None:
-            pending.commit(audio.meta, synthesized_at)
+            pending.commit(meta, synthesized_at)
 
         with self._writer_lock:
             if self._writer is None:

@@ -126,6 +126,14 @@ def from_pcm(pcm: bytes, pcm_rate: int, audio_format: str, rate: int) -> Audio:
     return Audio(buffer.getvalue(), audio_format, rate, duration_ms)
 
 
+def as_asked(data: bytes, audio_format: str, rate: int, pcm_rate: int | None) -> Audio:
+    """A provider's answer as the asked audio: produced natively (`pcm_rate` None), or converted from the
+    raw PCM at `pcm_rate` it was asked for instead."""
+    if pcm_rate is None:
+        return measured(data, audio_format, rate)
+    return from_pcm(data, pcm_rate, audio_format, rate)
+
+
 def measured(data: bytes, audio_format: str, rate: int) -> Audio:
     """Audio produced natively by a provider, with its duration read from the bytes."""
     if audio_format == LINEAR16:
@@ -183,8 +191,37 @@ def verify(audio: Audio, audio_format: str, rate: int) -> None:
             raise BrokenAudio(f"{audio_format} at {info.samplerate} Hz instead of {rate} Hz")
 
 
+def head_is_complete(data: bytes, audio_format: str, rate: int) -> bool:
+    """Whether the first bytes of a stream of `audio_format` are enough to judge its container (False: wait
+    for more); raise BrokenAudio as soon as they show another container, or a WAV of another rate."""
+    if audio_format == WAV:
+        if len(data) < 12:
+            return False
+        return _wav_format(data, rate) is not None
+    if audio_format in _MAGIC:
+        if len(data) < 4:
+            return False
+        if not data.startswith(_MAGIC[audio_format]):
+            raise BrokenAudio(f"not {audio_format} (starts with {data[:8]!r})")
+    return True
+
+
 def _verify_wav(data: bytes, rate: int) -> None:
-    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+    found = _wav_format(data, rate)
+    if found is None:
+        raise BrokenAudio("WAV without a data chunk")
+    body, size = found
+    arrived = len(data) - body
+    if size not in _WAV_SIZE_UNKNOWN and size > arrived:
+        raise BrokenAudio(f"WAV header announces {size} bytes of audio, {arrived} arrived")
+    if not arrived:
+        raise BrokenAudio("WAV without audio")
+
+
+def _wav_format(data: bytes, rate: int) -> tuple[int, int] | None:
+    """Where the audio of a WAV starts and the size its header announces, once the header up to the data
+    chunk is in `data` (None before); BrokenAudio if it is not mono 16-bit WAV at `rate`."""
+    if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
         raise BrokenAudio(f"not a WAV file (starts with {data[:8]!r})")
     position, channels_rate_bits = 12, None
     while position + 8 <= len(data):
@@ -202,11 +239,6 @@ def _verify_wav(data: bytes, rate: int) -> None:
                         *channels_rate_bits, rate
                     )
                 )
-            arrived = len(data) - body
-            if size not in _WAV_SIZE_UNKNOWN and size > arrived:
-                raise BrokenAudio(f"WAV header announces {size} bytes of audio, {arrived} arrived")
-            if not arrived:
-                raise BrokenAudio("WAV without audio")
-            return
+            return body, size
         position = body + size + (size & 1)
-    raise BrokenAudio("WAV without a data chunk")
+    return None

@@ -3,7 +3,8 @@
 
 The output format is chosen from the exact format and rate when Azure has it; otherwise Azure's raw PCM
 at the next higher rate is converted (upstream rounds instead, and labels 44.1 kHz audio as 32 kHz).
-The region becomes part of a host name, so only a plain region name is accepted from a request.
+The region becomes part of a host name, so only a plain region name is accepted from a request. The REST
+endpoint sends the audio chunked as it is synthesized, which a stream relays.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from xml.sax.saxutils import escape
 
 from app.errors import UpstreamError
 from app.services.tts import audio
-from app.services.tts.audio import Audio
-from app.services.tts.http import ProviderHttp
+from app.services.tts.http import AudioAnswer, ProviderHttp
+from app.services.tts.http_provider import HttpSpeechProvider
 from app.services.tts.locales import accent_name, language_name, locale_of_voice
-from app.services.tts.provider import SpeechProvider, Voice, voice
+from app.services.tts.provider import Voice, voice
 from app.services.tts.provider_errors import json_or_none, provider_error
 from app.services.tts.request import SpeechRequest
 from app.settings import TTSSettings
@@ -38,7 +39,7 @@ _REGION = re.compile(r"^[a-z0-9]{2,40}$")
 _USER_AGENT = "sayna-voice-server"
 
 
-class AzureProvider(SpeechProvider):
+class AzureProvider(HttpSpeechProvider):
     slug = "azure"
     max_text_chars = 10_000  # Azure caps the SSML document (64 KB) and the audio (10 minutes)
     default_voice = "en-US-JennyNeural"
@@ -69,14 +70,14 @@ class AzureProvider(SpeechProvider):
     def resolve_voice(self, voice_id: str | None, model: str | None) -> tuple[str, str]:
         return voice_id or model or self.default_voice, ""
 
-    def synthesize(self, request: SpeechRequest) -> Audio:
+    def ask(self, request: SpeechRequest, *, streaming: bool) -> tuple[AudioAnswer, int | None]:
         per_request = bool(request.auth)
         key = request.auth.get("api_key") if per_request else self.api_key
         region = request.auth.get("region", "").strip().lower() if per_request else self.region
         if not key:
             raise self.missing_credentials()
         output_format, source_rate = _output_format(request.audio_format, request.sample_rate)
-        response = self._http(region).request(
+        answer = self._http(region).open_audio(
             "POST",
             "/cognitiveservices/v1",
             data=_ssml(request).encode("utf-8"),
@@ -88,13 +89,11 @@ class AzureProvider(SpeechProvider):
             },
             connect_timeout=request.connect_timeout,
             request_timeout=request.request_timeout,
-            expect_audio=True,
         )
-        if response.status_code != 200:
+        if answer.status_code != 200:
+            response = answer.response
             raise provider_error("azure", response, _error_detail(response), per_request=per_request)
-        if source_rate is None:
-            return audio.measured(response.content, request.audio_format, request.sample_rate)
-        return audio.from_pcm(response.content, source_rate, request.audio_format, request.sample_rate)
+        return answer, source_rate
 
     def list_voices(self) -> list[Voice]:
         if not self.api_key:

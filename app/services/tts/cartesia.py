@@ -2,17 +2,18 @@
 
 Requests carry the API version upstream pins (`Cartesia-Version: 2025-04-16`), whose body takes the
 voice as `{"mode": "id", "id": …}`. The requested rate is sent when Cartesia supports it; other formats
-and rates are converted from its raw PCM.
+and rates are converted from its raw PCM. `/tts/bytes` sends the audio as Sonic generates it, in one
+response body, which a stream relays.
 """
 
 from __future__ import annotations
 
 from app.errors import BadRequest, UpstreamError
 from app.services.tts import audio
-from app.services.tts.audio import Audio
-from app.services.tts.http import ProviderHttp
+from app.services.tts.http import AudioAnswer, ProviderHttp
+from app.services.tts.http_provider import HttpSpeechProvider
 from app.services.tts.locales import language_name
-from app.services.tts.provider import SpeechProvider, Voice, voice
+from app.services.tts.provider import Voice, voice
 from app.services.tts.provider_errors import json_or_none, provider_error
 from app.services.tts.request import SpeechRequest
 from app.settings import TTSSettings
@@ -32,7 +33,7 @@ _GENDERS = {
 _VOICE_SETTINGS = {"language"}
 
 
-class CartesiaProvider(SpeechProvider):
+class CartesiaProvider(HttpSpeechProvider):
     slug = "cartesia"
     max_text_chars = 10_000
     default_voice = "694f9389-aac1-45b6-b726-9d9369183238"  # a public English voice every account has
@@ -57,7 +58,7 @@ class CartesiaProvider(SpeechProvider):
             )
         super().check(request)
 
-    def synthesize(self, request: SpeechRequest) -> Audio:
+    def ask(self, request: SpeechRequest, *, streaming: bool) -> tuple[AudioAnswer, int | None]:
         key = request.api_key or self.api_key
         if not key:
             raise self.missing_credentials()
@@ -71,20 +72,18 @@ class CartesiaProvider(SpeechProvider):
         }
         if request.speaking_rate != 1.0:
             body["generation_config"] = {"speed": request.speaking_rate}
-        response = self.http.request(
+        answer = self.http.open_audio(
             "POST",
             "/tts/bytes",
             json=body,
             headers=self._headers(key),
             connect_timeout=request.connect_timeout,
             request_timeout=request.request_timeout,
-            expect_audio=True,
         )
-        if response.status_code != 200:
+        if answer.status_code != 200:
+            response = answer.response
             raise provider_error("cartesia", response, _error_detail(response), per_request=bool(request.auth))
-        if source_rate is None:
-            return audio.measured(response.content, request.audio_format, request.sample_rate)
-        return audio.from_pcm(response.content, source_rate, request.audio_format, request.sample_rate)
+        return answer, source_rate
 
     def list_voices(self) -> list[Voice]:
         if not self.api_key:

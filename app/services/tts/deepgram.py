@@ -2,16 +2,17 @@
 
 Deepgram's docs disagree on the REST default encoding, so every request names encoding, container and
 rate explicitly. A parameter that does not apply to an encoding (a rate for mp3 or opus, a container for
-mp3 or flac) is a 400 upstream, so those are left out.
+mp3 or flac) is a 400 upstream, so those are left out. `/v1/speak` sends the audio as Aura produces it
+(chunked), so a stream relays that one answer.
 """
 
 from __future__ import annotations
 
 from app.errors import UpstreamError
 from app.services.tts import audio
-from app.services.tts.audio import Audio
-from app.services.tts.http import ProviderHttp
-from app.services.tts.provider import SpeechProvider, Voice, voice
+from app.services.tts.http import AudioAnswer, ProviderHttp
+from app.services.tts.http_provider import HttpSpeechProvider
+from app.services.tts.provider import Voice, voice
 from app.services.tts.provider_errors import json_or_none, provider_error
 from app.services.tts.request import SpeechRequest
 from app.settings import TTSSettings
@@ -27,7 +28,7 @@ _NATIVE = {
 _FIXED_RATE = {audio.MP3: ("mp3", 22_050), audio.OGG: ("opus", 48_000)}
 
 
-class DeepgramProvider(SpeechProvider):
+class DeepgramProvider(HttpSpeechProvider):
     slug = "deepgram"
     max_text_chars = 2_000  # Aura's documented limit
     default_voice = "aura-2-thalia-en"
@@ -47,14 +48,14 @@ class DeepgramProvider(SpeechProvider):
         chosen = model or voice_id or self.default_voice
         return chosen, chosen
 
-    def synthesize(self, request: SpeechRequest) -> Audio:
+    def ask(self, request: SpeechRequest, *, streaming: bool) -> tuple[AudioAnswer, int | None]:
         key = request.api_key or self.api_key
         if not key:
             raise self.missing_credentials()
         params, native = _query(request)
         if request.speaking_rate != 1.0:
             params["speed"] = f"{request.speaking_rate:g}"
-        response = self.http.request(
+        answer = self.http.open_audio(
             "POST",
             "/v1/speak",
             params=params,
@@ -62,13 +63,11 @@ class DeepgramProvider(SpeechProvider):
             headers={"Authorization": f"Token {key}", "Content-Type": "application/json"},
             connect_timeout=request.connect_timeout,
             request_timeout=request.request_timeout,
-            expect_audio=True,
         )
-        if response.status_code != 200:
+        if answer.status_code != 200:
+            response = answer.response
             raise provider_error("deepgram", response, _error_detail(response), per_request=bool(request.auth))
-        if native:
-            return audio.measured(response.content, request.audio_format, request.sample_rate)
-        return audio.from_pcm(response.content, int(params["sample_rate"]), request.audio_format, request.sample_rate)
+        return answer, None if native else int(params["sample_rate"])
 
     def list_voices(self) -> list[Voice]:
         headers = {"Authorization": f"Token {self.api_key}"} if self.api_key else {}

@@ -1,6 +1,7 @@
 """`elevenlabs`: `POST /v1/text-to-speech/{voice_id}` and its catalog (`GET /v1/voices`).
 
-`output_format` goes in the query string (the body's is ignored upstream) and is always sent.
+`output_format` goes in the query string (the body's is ignored upstream) and is always sent. A stream
+asks `…/{voice_id}/stream`, the same request answered as the audio is generated.
 """
 
 from __future__ import annotations
@@ -9,9 +10,9 @@ from urllib.parse import quote
 
 from app.errors import BadRequest, UpstreamError
 from app.services.tts import audio
-from app.services.tts.audio import Audio
-from app.services.tts.http import ProviderHttp
-from app.services.tts.provider import SpeechProvider, Voice, voice
+from app.services.tts.http import AudioAnswer, ProviderHttp
+from app.services.tts.http_provider import HttpSpeechProvider
+from app.services.tts.provider import Voice, voice
 from app.services.tts.provider_errors import json_or_none, provider_error
 from app.services.tts.request import SpeechRequest
 from app.settings import TTSSettings
@@ -36,7 +37,7 @@ _TEXT_LIMITS = {
 }
 
 
-class ElevenLabsProvider(SpeechProvider):
+class ElevenLabsProvider(HttpSpeechProvider):
     slug = "elevenlabs"
     max_text_chars = 10_000
     default_voice = "21m00Tcm4TlvDq8ikWAM"  # Rachel, a premade voice every account has
@@ -65,7 +66,7 @@ class ElevenLabsProvider(SpeechProvider):
             )
         super().check(request)
 
-    def synthesize(self, request: SpeechRequest) -> Audio:
+    def ask(self, request: SpeechRequest, *, streaming: bool) -> tuple[AudioAnswer, int | None]:
         key = request.api_key or self.api_key
         if not key:
             raise self.missing_credentials()
@@ -76,21 +77,19 @@ class ElevenLabsProvider(SpeechProvider):
             settings.setdefault("speed", request.speaking_rate)
         if settings:
             body["voice_settings"] = settings
-        response = self.http.request(
+        answer = self.http.open_audio(
             "POST",
-            f"/v1/text-to-speech/{quote(request.voice_id, safe='')}",
+            f"/v1/text-to-speech/{quote(request.voice_id, safe='')}{'/stream' if streaming else ''}",
             params={"output_format": output_format},
             json=body,
             headers={"xi-api-key": key, "Content-Type": "application/json"},
             connect_timeout=request.connect_timeout,
             request_timeout=request.request_timeout,
-            expect_audio=True,
         )
-        if response.status_code != 200:
+        if answer.status_code != 200:
+            response = answer.response
             raise provider_error("elevenlabs", response, _error_detail(response), per_request=bool(request.auth))
-        if source_rate is None:
-            return audio.measured(response.content, request.audio_format, request.sample_rate)
-        return audio.from_pcm(response.content, source_rate, request.audio_format, request.sample_rate)
+        return answer, source_rate
 
     def list_voices(self) -> list[Voice]:
         if not self.api_key:

@@ -2,14 +2,17 @@
 answers checked before anyone sees them.
 
 The deadline (TTS_REQUEST_TIMEOUT_SECONDS, which a caller's `request_timeout` may only shorten) covers
-every attempt, the pauses between them and the whole body read: requests' own read timeout bounds each
-socket read, not the answer, so a provider trickling a byte at a time would otherwise hold a worker
-forever.
+every attempt, the pauses between them and the whole body read, in full (`request`, `AudioAnswer.read`)
+or as it arrives (`AudioAnswer.chunks`, a stream): requests' own read timeout bounds each socket read,
+not the answer, so a provider trickling a byte at a time would otherwise hold a worker forever. The clock
+is checked between reads, and at the deadline the watchdog shuts the socket, ending a read that would
+otherwise wait out its own timeout (set to what was left when the request went out).
 
 What is retried is a conscious choice: an answer saying the provider did not do the work (429, 5xx)
 and a failure to connect (nothing was sent). A read timeout or a body cut short is retried only for a
 GET: a synthesis POST that timed out may have been received, produced and billed, and retrying it would
-pay twice and spend the rest of the deadline waiting again.
+pay twice and spend the rest of the deadline waiting again. Nothing is retried once a 200's body has
+started (a stream may already have relayed it).
 
 The retries are this loop, not urllib3's `Retry` on the adapter: `Retry` gives every attempt the same
 timeouts (not what is left of one deadline), sleeps for any Retry-After it is sent (we cap it at 2 s), and
@@ -21,7 +24,10 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
+from collections.abc import Iterator
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
@@ -31,6 +37,7 @@ from urllib3.exceptions import ReadTimeoutError
 
 from app.errors import UpstreamError
 from app.redaction import MASK, redact
+from app.services.tts.watchdog import WATCHDOG
 from app.settings import TTSSettings
 
 log = logging.getLogger("app.tts.http")
@@ -79,23 +86,33 @@ class ProviderHttp:
             max_retries=settings.max_retries,
         )
 
-    def request(
+    def request(self, method: str, path: str, **call: Any) -> requests.Response:
+        """The provider's answer, its body read in full within the deadline; 429/5xx and connection failures
+        are retried, and the last answer (or an UpstreamError when none came) is returned to the caller to
+        interpret. `call`: `_send`'s keywords."""
+        return self._send(method, path, audio=False, **call).response
+
+    def open_audio(self, method: str, path: str, **call: Any) -> AudioAnswer:
+        """A synthesis call, retried as `request` retries (before the answer's first byte only). A 200 that is
+        not audio is an UpstreamError; a 200 that is comes back with its body still on the wire, to be read
+        before the same deadline; any other answer comes back read in full, as `request` returns it."""
+        return self._send(method, path, audio=True, **call)
+
+    def _send(
         self,
         method: str,
         path: str,
         *,
+        audio: bool,
         headers: dict[str, str],
-        params=None,
-        json=None,
-        data=None,
+        params: Any = None,
+        json: Any = None,
+        data: bytes | None = None,
         connect_timeout: float | None = None,
         request_timeout: float | None = None,
-        expect_audio: bool = False,
-    ) -> requests.Response:
-        """The provider's answer, its body read in full within the deadline; 429/5xx and connection failures
-        are retried, and the last answer (or an UpstreamError when none came) is returned to the caller to
-        interpret. `connect_timeout` and `request_timeout` (a caller's) may shorten the server's limits,
-        never lengthen them. With `expect_audio`, a 200 that is not audio is an UpstreamError."""
+    ) -> AudioAnswer:
+        """One call, retried. `connect_timeout` and `request_timeout` (a caller's) may shorten the server's
+        limits, never lengthen them."""
         budget = min(self.deadline, request_timeout or self.deadline)
         ends = time.monotonic() + budget
         connect = min(connect_timeout or self.connect_timeout, self.connect_timeout)
@@ -116,10 +133,11 @@ class ProviderHttp:
                     timeout=(min(connect, left), left),
                     stream=True,
                 )
-                try:
-                    _read_body(response, ends)
-                finally:
-                    response.close()
+                answer = AudioAnswer(self, response, ends, budget)
+                if audio and response.status_code == 200:
+                    answer.check_media_type()
+                    return answer
+                answer.read_in_full()
             except _DeadlinePassed:
                 raise self._timeout(budget) from None
             except (requests.RequestException, Urllib3Error) as exc:
@@ -129,21 +147,10 @@ class ProviderHttp:
                 self._pause(attempt, None, ends)
                 continue
             if response.status_code not in _RETRY_STATUSES or last:
-                if expect_audio and response.status_code == 200:
-                    self._check_audio(response)
-                else:
-                    _scrub_credentials(response)
-                return response
+                return answer
             log.info("%s answered %s, retrying", self.name, response.status_code)
             self._pause(attempt, response.headers.get("Retry-After"), ends)
         raise AssertionError("unreachable")
-
-    def _check_audio(self, response: requests.Response) -> None:
-        media_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-        if media_type and not media_type.startswith(_AUDIO_MEDIA_TYPES):
-            raise UpstreamError(f"{self.name} answered with {media_type} instead of audio", code="provider_error")
-        if not response.content:
-            raise UpstreamError(f"{self.name} returned no audio", code="provider_error")
 
     def _failed(self, failure: str, exc: Exception, budget: float) -> UpstreamError:
         if failure == "timeout":
@@ -166,10 +173,6 @@ class ProviderHttp:
 
     def close(self) -> None:
         self.session.close()
-
-
-class _DeadlinePassed(Exception):
-    pass
 
 
 def _failure(exc: Exception) -> str:
@@ -221,18 +224,124 @@ def _scrub_credentials(response: requests.Response) -> None:
     response.reason = redact(response.reason or "", secrets)
 
 
-def _read_body(response: requests.Response, ends: float) -> None:
-    """Read the whole body into `response.content`, giving up at `ends`. read1 returns whatever has
-    arrived, so the clock is checked between reads however slowly the bytes come; a body shorter than its
-    Content-Length raises urllib3's IncompleteRead (urllib3 enforces the length)."""
-    chunks = []
-    while True:
-        if time.monotonic() >= ends:
-            raise _DeadlinePassed
-        chunk = response.raw.read1(_CHUNK, decode_content=True)
-        if not chunk:
-            break
-        chunks.append(chunk)
-    # requests' own way of holding a body read in full (what it does itself when stream=False)
-    response._content = b"".join(chunks)
-    response._content_consumed = True
+class AudioAnswer:
+    """A provider's answer to a synthesis call. For a 200, the audio body still on the wire: `chunks()` reads
+    it as it arrives, `read()` in full, both before the call's deadline, which the watchdog enforces by
+    shutting the socket (requests' read timeout bounds each socket read, not the answer: a provider trickling a byte
+    at a time would pass every per-read check). Any other status: `response` read in full and scrubbed of
+    the credentials we sent, for the provider to turn into its error."""
+
+    def __init__(self, http: ProviderHttp, response: requests.Response, ends: float, budget: float):
+        self.http = http
+        self.response = response
+        self.status_code = response.status_code
+        self._ends = ends
+        self._budget = budget
+        self._lock = threading.Lock()
+        self._deadline: int | None = None  # the watchdog's token
+        self._expired = False
+        self._closed = False
+
+    @property
+    def content_length(self) -> int | None:
+        """The length the provider announced (None: a chunked answer, its length known at its end)."""
+        value = self.response.headers.get("Content-Length", "")
+        return int(value) if value.isdigit() and "Content-Encoding" not in self.response.headers else None
+
+    def check_media_type(self) -> None:
+        media_type = self.response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if media_type and not media_type.startswith(_AUDIO_MEDIA_TYPES):
+            self.close()
+            raise UpstreamError(f"{self.http.name} answered with {media_type} instead of audio", code="provider_error")
+
+    def read_in_full(self) -> None:
+        """Read a non-audio answer in full (an error, a catalog) and scrub it, for the caller to interpret.
+        Raises what the read raised, for the retry loop to judge."""
+        try:
+            self.response._content = b"".join(self._arriving())  # requests' own way of holding a read body
+        finally:
+            self.close()
+        _scrub_credentials(self.response)
+
+    def read(self) -> bytes:
+        """The whole audio body."""
+        data = b"".join(self.chunks())
+        if not data:
+            raise UpstreamError(f"{self.http.name} returned no audio", code="provider_error")
+        return data
+
+    def chunks(self) -> Iterator[bytes]:
+        """The body as it arrives, in non-empty chunks, until its end; an UpstreamError when it breaks off
+        (a body shorter than its Content-Length is urllib3's IncompleteRead), the deadline passes or the
+        answer is closed under it. The answer is closed when the body ends, fails or the consumer stops."""
+        try:
+            yield from self._arriving()
+        except _DeadlinePassed:
+            raise self.http._timeout(self._budget) from None
+        except _Abandoned:
+            raise UpstreamError(
+                f"{self.http.name}: the answer was closed before its end", code="provider_error"
+            ) from None
+        except (requests.RequestException, Urllib3Error, OSError) as exc:
+            raise self.http._failed(_failure(exc), exc, self._budget) from None
+        finally:
+            self.close()
+
+    def _arriving(self) -> Iterator[bytes]:
+        with self._lock:
+            if self._closed:
+                raise _Abandoned
+            self._deadline = WATCHDOG.call_at(self._ends, self._expire)
+        while True:
+            if time.monotonic() >= self._ends:
+                raise _DeadlinePassed
+            try:
+                chunk = self.response.raw.read1(_CHUNK, decode_content=True)
+            except Exception:
+                if self._expired:
+                    raise _DeadlinePassed from None
+                if self._closed:  # closed by another thread mid-read: whatever the read tripped on
+                    raise _Abandoned from None
+                raise
+            if self._expired:  # a shut socket reads as the end of a body without a length
+                raise _DeadlinePassed
+            if self._closed:
+                raise _Abandoned
+            if not chunk:
+                return
+            yield chunk
+
+    def _expire(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._expired = True
+            _shut(self.response)
+
+    def close(self) -> None:
+        """Release the connection: back to the pool when the body was read to its end, else closed
+        (idempotent; from another thread mid-read, the read ends in an UpstreamError)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            if self._deadline is not None:
+                WATCHDOG.cancel(self._deadline)
+            _shut(self.response)  # a read blocked in another thread returns now
+        self.response.close()
+
+
+def _shut(response: requests.Response) -> None:
+    """Shut the socket of a body being read, which unblocks a read in progress in whichever thread runs it."""
+    try:
+        response.raw.shutdown()
+    except (ValueError, RuntimeError, OSError):  # no socket, or the body ended and it is back in the pool
+        pass
+
+
+class _DeadlinePassed(Exception):
+    pass
+
+
+class _Abandoned(requests.RequestException):
+    """The answer was closed before its body ended."""

@@ -2,16 +2,17 @@
 OpenAI-compatible local TTS server speaks too. OpenAI has no voice-list endpoint: the catalog is static.
 
 Every answer is 24 kHz; other rates and Ogg are converted from its raw PCM. OPENAI_BASE_URL follows the
-openai SDK's convention (it includes `/v1`), so the same value works for both.
+openai SDK's convention (it includes `/v1`), so the same value works for both. `/audio/speech` sends the
+audio as it is generated (chunked; a WAV then announces unknown sizes), which a stream relays.
 """
 
 from __future__ import annotations
 
 from app.errors import BadRequest
 from app.services.tts import audio
-from app.services.tts.audio import Audio
-from app.services.tts.http import ProviderHttp
-from app.services.tts.provider import SpeechProvider, Voice, voice
+from app.services.tts.http import AudioAnswer, ProviderHttp
+from app.services.tts.http_provider import HttpSpeechProvider
+from app.services.tts.provider import Voice, voice
 from app.services.tts.provider_errors import json_or_none, provider_error
 from app.services.tts.request import SpeechRequest
 from app.settings import TTSSettings
@@ -38,7 +39,7 @@ _WITHOUT_INSTRUCTIONS = ("tts-1", "tts-1-hd")
 _VOICE_SETTINGS = {"instructions"}
 
 
-class OpenAIProvider(SpeechProvider):
+class OpenAIProvider(HttpSpeechProvider):
     slug = "openai"
     max_text_chars = 4_096
     default_voice = "alloy"
@@ -72,7 +73,7 @@ class OpenAIProvider(SpeechProvider):
             )
         super().check(request)
 
-    def synthesize(self, request: SpeechRequest) -> Audio:
+    def ask(self, request: SpeechRequest, *, streaming: bool) -> tuple[AudioAnswer, int | None]:
         key = request.api_key or self.api_key
         native = _NATIVE.get(request.audio_format) if request.sample_rate == _RATE else None
         body: dict = {
@@ -88,20 +89,18 @@ class OpenAIProvider(SpeechProvider):
         headers = {"Content-Type": "application/json"}
         if key:
             headers["Authorization"] = f"Bearer {key}"
-        response = self.http.request(
+        answer = self.http.open_audio(
             "POST",
             "/audio/speech",
             json=body,
             headers=headers,
             connect_timeout=request.connect_timeout,
             request_timeout=request.request_timeout,
-            expect_audio=True,
         )
-        if response.status_code != 200:
+        if answer.status_code != 200:
+            response = answer.response
             raise provider_error("openai", response, _error_detail(response), per_request=bool(request.auth))
-        if native:
-            return audio.measured(response.content, request.audio_format, request.sample_rate)
-        return audio.from_pcm(response.content, _RATE, request.audio_format, request.sample_rate)
+        return answer, None if native else _RATE
 
     def list_voices(self) -> list[Voice]:
         return [voice(name, name.capitalize(), language="Multilingual", sample_rates=[_RATE]) for name in VOICES]

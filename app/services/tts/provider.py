@@ -8,7 +8,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.errors import ApiError, BadRequest, NotConfigured
-from app.services.tts.audio import Audio
+from app.services.tts import audio
+from app.services.tts.audio import Audio, BrokenAudio
+from app.services.tts.audio_stream import AudioStream, unusable
 from app.services.tts.request import SpeechRequest
 
 Voice = dict[str, Any]  # id, sample, name, accent, gender, language (+ languages, sample_rates, tags)
@@ -76,6 +78,21 @@ class SpeechProvider(ABC):
     @abstractmethod
     def synthesize(self, request: SpeechRequest) -> Audio:
         """Audio in exactly `request.audio_format` at `request.sample_rate`."""
+
+    def synthesize_checked(self, request: SpeechRequest) -> Audio:
+        """`synthesize`, verified before anyone serves or stores it: whatever a provider (or a proxy in
+        front of it) answered that is not the asked audio is that provider's error."""
+        try:
+            result = self.synthesize(request)
+            audio.verify(result, request.audio_format, request.sample_rate)
+        except BrokenAudio as exc:
+            raise unusable(self.slug, exc) from None
+        return result
+
+    def open_stream(self, request: SpeechRequest) -> AudioStream:
+        """The audio as the provider delivers it. By default the buffered answer, verified, as one chunk;
+        providers that can stream override it."""
+        return AudioStream.buffered(self.slug, self.synthesize_checked(request))
 
     @abstractmethod
     def list_voices(self) -> list[Voice]:

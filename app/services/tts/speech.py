@@ -3,19 +3,20 @@ the synthesis cache or the provider."""
 
 from __future__ import annotations
 
-import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from app.errors import ApiError, BadRequest, UpstreamError
-from app.services.cache import CachedFile, EntryLabel, SynthesisCache
-from app.services.metrics.instruments import PROVIDER_DURATION, PROVIDER_REQUESTS
+from app.errors import BadRequest
+from app.services.cache import AudioMeta, CachedFile, CachedHit, EntryLabel, LiveFollower, SynthesisCache
 from app.services.tts import audio
-from app.services.tts.audio import Audio, BrokenAudio, UnsupportedAudio
+from app.services.tts.audio import Audio, UnsupportedAudio
 from app.services.tts.keys import synthesis_key
+from app.services.tts.measured import MeasuredStream, measured_synthesis
 from app.services.tts.provider import SpeechProvider
 from app.services.tts.registry import canonical_slug
 from app.services.tts.request import SpeechOrder, SpeechRequest, TextTooLong, apply_pronunciations
+from app.services.tts.speech_stream import CachingChunks, FollowedChunks, StreamedSpeech
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,12 @@ class CachedSpeech:
 
 
 class SpeechService:
-    def __init__(self, default_provider: str, providers: dict[str, SpeechProvider], cache: SynthesisCache):
+    def __init__(
+        self,
+        default_provider: str,
+        providers: dict[str, SpeechProvider],
+        cache: SynthesisCache,
+    ):
         self.default_provider = default_provider
         self.providers = providers
         self.cache = cache
@@ -102,7 +108,7 @@ class SpeechService:
         clip, cached = self.cache.get_or_synthesize(
             prepared.cache_key,
             label,
-            lambda: _measured(prepared.provider, request),
+            lambda: measured_synthesis(prepared.provider, request),
             deadline=request.request_timeout,  # a request may shorten the wait for another's synthesis
         )
         result = Audio(clip.data, clip.audio_format, clip.sample_rate, clip.duration_ms)
@@ -111,6 +117,46 @@ class SpeechService:
     def deliver_file(self, prepared: PreparedSpeech) -> CachedSpeech | SpeechResult:
         """A hit as the cached file, opened (never read here); a miss as `deliver` answers it."""
         return self.cached_file(prepared) or self.deliver(prepared)
+
+    def deliver_stream(self, prepared: PreparedSpeech) -> CachedSpeech | SpeechResult | StreamedSpeech:
+        """A hit as its cached file; a miss as the provider speaks it (once per key at a time, across the
+        fleet), answered from its first chunk, so errors before any audio are raised here. A synthesis known
+        whole at once (a buffered provider or conversion) is answered whole, with its length and checksum."""
+        hit = self.cached_file(prepared)
+        if hit is not None:
+            return hit
+        request, key = prepared.request, prepared.cache_key
+        content_type = audio.CONTENT_TYPES[request.audio_format]
+        label = EntryLabel(provider=request.provider, voice_id=request.voice_id, model=request.model)
+        # waiting for another's synthesis is bounded like our own (the cache caps it at TTS_REQUEST_TIMEOUT_SECONDS)
+        began = self.cache.begin(key, label, deadline=request.request_timeout)
+        if isinstance(began, CachedHit):
+            return CachedSpeech(began.file, began.entry, request, key)
+        if isinstance(began, LiveFollower):
+            clip = began.whole()  # the leader already has it all: answered whole, with its length and ETag
+            if clip is not None:
+                return SpeechResult(
+                    Audio(clip.data, clip.audio_format, clip.sample_rate, clip.duration_ms), request, True, key
+                )
+            followed = iter(began)
+            first = _first_chunk(followed)
+            return StreamedSpeech(FollowedChunks(first, followed), content_type, request, True, key)
+        pending = began  # we lead (or the cache is off): the entry is ours to fill, then commit or abort
+        try:
+            stream = MeasuredStream(prepared.provider, request)
+            first = _first_chunk(stream)
+            pending.write(first)
+            if stream.stream.whole is None:
+                chunks = CachingChunks(first, stream, pending, self.cache.commit_later)
+                return StreamedSpeech(chunks, content_type, request, False, key)
+            for chunk in stream:  # the end of a whole answer: counted, nothing more to write
+                pending.write(chunk)
+            result = stream.stream.audio()
+            self.cache.commit_later(pending, AudioMeta(result.audio_format, result.sample_rate, result.duration_ms))
+        except Exception as exc:
+            pending.abort(exc)
+            raise
+        return SpeechResult(result, request, False, key)
 
     def cached_file(self, prepared: PreparedSpeech) -> CachedSpeech | None:
         """The cached file of a hit, opened (never read here), or None on a miss."""
@@ -127,29 +173,9 @@ class SpeechService:
             provider.close()
 
 
-def synthesize_checked(provider: SpeechProvider, request: SpeechRequest) -> Audio:
-    """The provider's audio, verified before anyone serves or stores it: whatever a provider (or a proxy
-    in front of it) answered that is not the asked audio is that provider's error."""
-    try:
-        result = provider.synthesize(request)
-        audio.verify(result, request.audio_format, request.sample_rate)
-    except BrokenAudio as exc:
-        raise UpstreamError(f"{provider.slug} answered with unusable audio: {exc}", code="provider_error") from None
-    return result
-
-
-def _measured(provider: SpeechProvider, request: SpeechRequest) -> Audio:
-    """The provider's audio, counted and timed by outcome: `ok` or our error code (a bounded set)."""
-    started = time.perf_counter()
-    outcome = "ok"
-    try:
-        return synthesize_checked(provider, request)
-    except ApiError as exc:
-        outcome = exc.code
-        raise
-    except Exception:
-        outcome = "internal_error"
-        raise
-    finally:
-        PROVIDER_DURATION.labels(provider.slug).observe(time.perf_counter() - started)
-        PROVIDER_REQUESTS.labels(provider.slug, outcome).inc()
+def _first_chunk(chunks: Iterator[bytes]) -> bytes:
+    """The first audio of a stream (a stream that ends without any failed its end check and raised)."""
+    first = next(chunks, None)
+    if first is None:
+        raise RuntimeError("a speech stream ended without audio")
+    return first

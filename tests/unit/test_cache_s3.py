@@ -308,3 +308,15 @@ def test_an_app_with_cache_backend_s3_uses_the_bucket(make_app, s3_server, bucke
     (key,) = s3_server.keys(bucket)
     entry = services.cache.index.read(key.removeprefix("cache/").split(".")[0])
     assert entry is not None and key == f"cache/{blob_name(entry.key, entry.audio_format)}"
+
+
+def test_an_unusable_local_directory_makes_hits_misses_and_keeps_the_rows(make_host, tmp_path):
+    import shutil
+
+    a, produce, key = make_host("a"), Producer(), _key(40)
+    _stored(a, key, produce)
+    b = make_host("b")
+    shutil.rmtree(tmp_path / "host-b", ignore_errors=True)
+    (tmp_path / "host-b").write_text("a file where host b's cache directory should be")
+    assert b.open_file(key) is None and b.lookup(key) is None
+    assert a.index.read(key) is not None

@@ -89,7 +89,11 @@ class LocalCopies:
             if not due:
                 return
             self._written_since_scan = 0
-        remaining = self.trim()
+        try:
+            remaining = self.trim()
+        except OSError:  # the copies are only copies: a failed trim is tried again after the next writes
+            log.warning("could not trim the local cache copies", exc_info=True)
+            return
         with self._lock:
             self._estimate = remaining
 

@@ -123,7 +123,10 @@ class S3Store:
     # --- reading -------------------------------------------------------------------------------------
 
     def open(self, name: str) -> BinaryIO | None:
-        handle = self.local.open(name)
+        try:
+            handle = self.local.open(name)
+        except OSError:  # an unusable local directory holds no copy (the download then says why)
+            handle = None
         return handle if handle is not None else self._download(name)
 
     def _download(self, name: str) -> BinaryIO | None:
@@ -133,9 +136,13 @@ class S3Store:
             if _no_such_key(exc):
                 return None
             raise _unavailable("GET", exc) from None
-        body, temp = response["Body"], self.local.temp_path(name)
+        body = response["Body"]
         try:
+            temp = self.local.temp_path(name)
             handle = open(temp, "w+b")
+        except Exception as exc:  # no room for a copy: the row stays, the request is a miss
+            body.close()
+            raise _unavailable("GET", exc) from None
         except BaseException:
             body.close()
             raise

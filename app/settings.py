@@ -11,7 +11,7 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -141,9 +141,24 @@ class TTSSettings:
 @dataclass(frozen=True)
 class CacheSettings:
     enabled: bool = True
-    path: Path = Path("data/cache")
+    path: Path = Path("data/cache")  # the blobs (file backend), or the bounded local copy of S3's (s3 backend)
     ttl_seconds: int = 2_592_000  # 30 days, as upstream
-    max_bytes: int = 1 << 30
+    max_bytes: int = 1 << 30  # the whole cache (every host's entries with s3), least recently used evicted
+    backend: str = "file"  # "file" (blobs under `path`) or "s3" (blobs in a bucket shared by every host)
+    s3_bucket: str | None = None
+    s3_prefix: str = "cache"  # never empty: prune and clear touch only the objects under it
+    s3_region: str = "us-east-1"
+    s3_endpoint: str | None = None  # an S3-compatible store (MinIO, Ceph, R2...); None means AWS
+    s3_access_key: str | None = None  # None with the secret: boto3's own credential chain (instance role...)
+    s3_secret_key: str | None = field(default=None, repr=False)
+    s3_force_path_style: bool = False
+    local_max_bytes: int = 1 << 30  # s3: the local read-through copy under `path`, least recently used evicted
+    orphan_grace_seconds: int = 300  # prune leaves a blob without a row alone this long (its row may be coming)
+
+    @property
+    def shared(self) -> bool:
+        """Whether the blobs are shared by several hosts (then `path` is only this host's copy)."""
+        return self.backend == "s3"
 
 
 @dataclass(frozen=True)
@@ -276,12 +291,7 @@ def _read(env: _MappingEnv) -> Settings:
             voices_ttl_seconds=env.float("VOICES_CACHE_TTL_SECONDS", 300.0),
             voices_stale_seconds=env.float("VOICES_STALE_SECONDS", 3600.0),
         ),
-        cache=CacheSettings(
-            enabled=env.bool("CACHE_ENABLED", True),
-            path=env.path("CACHE_PATH", data_dir / "cache"),
-            ttl_seconds=_non_negative_int(env, "CACHE_TTL_SECONDS", 2_592_000),
-            max_bytes=_non_negative_int(env, "CACHE_MAX_BYTES", 1 << 30),
-        ),
+        cache=_cache(env, data_dir),
         metrics=MetricsSettings(enabled=env.bool("METRICS_ENABLED", True), token=env.str("METRICS_TOKEN", None)),
         server=ServerSettings(
             workers=_bounded_int(env, "WEB_CONCURRENCY", 2, 1, 256),
@@ -290,6 +300,71 @@ def _read(env: _MappingEnv) -> Settings:
         ),
     )
     return settings
+
+
+_CACHE_S3_VARIABLES = (
+    "CACHE_S3_BUCKET",
+    "CACHE_S3_PREFIX",
+    "CACHE_S3_REGION",
+    "CACHE_S3_ENDPOINT",
+    "CACHE_S3_ACCESS_KEY",
+    "CACHE_S3_SECRET_KEY",
+    "CACHE_S3_FORCE_PATH_STYLE",
+    "CACHE_LOCAL_MAX_BYTES",
+)
+
+
+def _cache(env: _MappingEnv, data_dir: Path) -> CacheSettings:
+    common = CacheSettings(
+        enabled=env.bool("CACHE_ENABLED", True),
+        path=env.path("CACHE_PATH", data_dir / "cache"),
+        ttl_seconds=_non_negative_int(env, "CACHE_TTL_SECONDS", 2_592_000),
+        max_bytes=_non_negative_int(env, "CACHE_MAX_BYTES", 1 << 30),
+        orphan_grace_seconds=_non_negative_int(env, "CACHE_ORPHAN_GRACE_SECONDS", 300),
+    )
+    backend = (env.str("CACHE_BACKEND", None) or "file").strip().lower()
+    if backend not in ("file", "s3"):
+        raise SettingsError(f"CACHE_BACKEND must be 'file' or 's3', got '{backend}'")
+    if backend == "file":
+        stray = next((name for name in _CACHE_S3_VARIABLES if env.present(name)), None)
+        if stray:  # a half-done switch to S3 would otherwise keep every host on its own disk, silently
+            raise SettingsError(f"{stray} is set but CACHE_BACKEND is not s3 (set CACHE_BACKEND=s3, or unset it)")
+        return common
+    if not env.present("CACHE_S3_BUCKET"):
+        raise SettingsError("CACHE_S3_BUCKET is required when CACHE_BACKEND is s3")
+    bucket = env.str("CACHE_S3_BUCKET").strip()
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{1,254}", bucket):
+        raise SettingsError(f"CACHE_S3_BUCKET must be a bucket name (letters, digits, '.', '-', '_'), got '{bucket}'")
+    prefix = env.str("CACHE_S3_PREFIX", "cache").strip().strip("/")
+    if not re.fullmatch(r"[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*", prefix) or any(
+        part in (".", "..") for part in prefix.split("/")
+    ):
+        raise SettingsError(
+            f"CACHE_S3_PREFIX must be a non-empty key prefix such as sayna/cache (letters, digits, '.', '-', '_', "
+            f"'/'), got '{prefix}'"
+        )
+    access_key, secret_key = env.str("CACHE_S3_ACCESS_KEY", None), env.str("CACHE_S3_SECRET_KEY", None)
+    if (access_key is None) != (secret_key is None):
+        missing = "CACHE_S3_SECRET_KEY" if secret_key is None else "CACHE_S3_ACCESS_KEY"
+        raise SettingsError(f"{missing} is required with the other key (or unset both for boto3's credential chain)")
+    endpoint = env.str("CACHE_S3_ENDPOINT", None)
+    if endpoint is not None:
+        endpoint = endpoint.strip().rstrip("/")
+        if not re.fullmatch(r"https?://[^\s/?#@]+(/[^\s?#]*)?", endpoint):
+            # the value is not echoed: it may hold credentials (user:password@host)
+            raise SettingsError("CACHE_S3_ENDPOINT must be an http:// or https:// URL without credentials")
+    return replace(
+        common,
+        backend="s3",
+        s3_bucket=bucket,
+        s3_prefix=prefix,
+        s3_region=env.str("CACHE_S3_REGION", "us-east-1").strip(),
+        s3_endpoint=endpoint,
+        s3_access_key=access_key.strip() if access_key else None,
+        s3_secret_key=secret_key.strip() if secret_key else None,
+        s3_force_path_style=env.bool("CACHE_S3_FORCE_PATH_STYLE", False),
+        local_max_bytes=env.int("CACHE_LOCAL_MAX_BYTES", 1 << 30, validate=Range(min=1 << 20)),
+    )
 
 
 def _google_credentials(env: _MappingEnv) -> dict[str, str]:

@@ -1,7 +1,8 @@
 """Fixtures shared by every test: settings and apps on SQLite or PostgreSQL, and shared BDD steps.
 
 Set TEST_DATABASE_URL (e.g. postgresql://postgres@127.0.0.1:5432/test) to run every DB-touching test
-on PostgreSQL; the run then fails, never skips, when that server is absent."""
+on PostgreSQL; the run then fails, never skips, when that server is absent. Set TEST_CACHE_BACKEND=s3 to
+give every app a test builds (in-process or gunicorn) the synthesis cache on S3, moto's server here."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from flask.testing import FlaskClient
 
 from app import create_app
 from app.settings import Settings
+from tests import cache_backend
 
-pytest_plugins = ["tests.steps.common"]
+pytest_plugins = ["tests.steps.common", "tests.fakes.s3"]  # s3_server: the cache on S3 (TEST_CACHE_BACKEND)
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 
@@ -24,6 +26,16 @@ def _reset_postgres(url: str) -> None:
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as connection:
         connection.execute("DROP SCHEMA IF EXISTS public CASCADE")
         connection.execute("CREATE SCHEMA public")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cache_storage(request) -> str:
+    """TEST_CACHE_BACKEND: with s3, one bucket on moto for the session (each test has its own prefix)."""
+    backend = cache_backend.chosen()
+    if backend == "s3":
+        server = request.getfixturevalue("s3_server")
+        cache_backend.use_bucket(server.url, server.new_bucket())
+    return backend
 
 
 @pytest.fixture
@@ -55,6 +67,7 @@ def base_env(tmp_path, database_url) -> dict[str, str]:
         "DATABASE_URL": database_url,
         "LOG_LEVEL": "WARNING",
         "SIP_HOOKS_ALLOW_PRIVATE": "true",
+        **cache_backend.cache_env(tmp_path),
     }
 
 

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import requests
 
+from tests.cache_backend import cache_env
+
 ROOT = Path(__file__).resolve().parents[1]
 GUNICORN = [
     sys.executable,
@@ -28,10 +30,15 @@ GUNICORN = [
 
 
 def gunicorn_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTH_", "SIP_", "RECORDING_", "LIVEKIT_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AUTH_", "SIP_", "RECORDING_", "LIVEKIT_", "CACHE_BACKEND", "CACHE_S3_"))
+    }
     env.update({"DATA_DIR": str(tmp_path / "data"), "WEB_CONCURRENCY": "2", "HOST": "127.0.0.1"})
     if os.environ.get("TEST_DATABASE_URL"):
         env["DATABASE_URL"] = os.environ["TEST_DATABASE_URL"]
+    env.update(cache_env(tmp_path))
     env.update(extra)
     return env
 

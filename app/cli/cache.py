@@ -32,7 +32,10 @@ def stats(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
-    click.echo(f"cache:    {report['path']} ({'enabled' if report['enabled'] else 'DISABLED'})")
+    click.echo(f"cache:    {report['store']} ({'enabled' if report['enabled'] else 'DISABLED'})")
+    if report["local_copy"]:
+        local = report["local_copy"]
+        click.echo(f"local:    {report['path']} ({_size(local['bytes'])} of {_size(local['max_bytes'])} on this host)")
     click.echo(
         f"entries:  {report['entries']} ({_size(report['bytes'])} of "
         f"{_size(report['max_bytes']) if report['max_bytes'] else 'unlimited'})"

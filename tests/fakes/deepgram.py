@@ -101,6 +101,7 @@ class FakeDeepgram:
         self.catalog_down = False
         self.catalog_latency = 0.0
         self.catalog_barrier: threading.Barrier | None = None  # answer the catalog only once all parties ask
+        self.speak_gate: threading.Event | None = None  # hold every synthesis until the test sets it
         self._lock = threading.Lock()
         self.pacing: Pacing | None = None  # how the audio body is sent (tests of streaming)
         self.app = Flask("fake-deepgram")
@@ -189,6 +190,8 @@ class FakeDeepgram:
             return _error(400, "INVALID_QUERY_PARAMETER", "speed must be between 0.7 and 1.5")
         if self.latency:
             time.sleep(self.latency)
+        if self.speak_gate is not None and not self.speak_gate.wait(timeout=60):
+            return _error(504, "Gateway Timeout", "the test never opened the gate")
         samples = tone(text, rate)
         if encoding in _SOUNDFILE:
             data = encode(samples, rate, "WAV" if container == "wav" else "RAW", _SOUNDFILE[encoding])

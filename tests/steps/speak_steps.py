@@ -135,6 +135,9 @@ def damage_cache_file(world):
     data = bytearray(files[0].read_bytes())
     data[len(data) // 2] ^= 0xFF  # one flipped byte, same size
     files[0].write_bytes(bytes(data))
+    store = world.app.extensions["services"].cache.store
+    if hasattr(store, "bucket"):  # S3 (TEST_CACHE_BACKEND=s3): that was this host's copy; the blob too
+        store.client.put_object(Bucket=store.bucket, Key=store.key(files[0].name), Body=bytes(data))
 
 
 # --- Then ------------------------------------------------------------------------------------------

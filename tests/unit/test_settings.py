@@ -100,3 +100,60 @@ def test_livekit_url_is_spoken_over_http():
 def test_the_x_accel_location_is_off_by_default_and_kept_when_valid():
     assert Settings.from_env({}).cache_accel_location is None
     assert Settings.from_env({"CACHE_X_ACCEL_LOCATION": " /_sayna_cache/ "}).cache_accel_location == "/_sayna_cache/"
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"CACHE_BACKEND": "redis"}, "CACHE_BACKEND"),
+        ({"CACHE_BACKEND": "s3"}, "CACHE_S3_BUCKET"),
+        ({"CACHE_BACKEND": "s3", "CACHE_S3_BUCKET": "a/b"}, "CACHE_S3_BUCKET"),
+        ({"CACHE_S3_BUCKET": "audio"}, "CACHE_S3_BUCKET is set but CACHE_BACKEND is not s3"),
+        ({"CACHE_BACKEND": "s3", "CACHE_S3_BUCKET": "audio", "CACHE_S3_PREFIX": "a/../b"}, "CACHE_S3_PREFIX"),
+        ({"CACHE_BACKEND": "s3", "CACHE_S3_BUCKET": "audio", "CACHE_S3_PREFIX": "/"}, "CACHE_S3_PREFIX"),
+        ({"CACHE_BACKEND": "s3", "CACHE_S3_BUCKET": "audio", "CACHE_S3_ACCESS_KEY": "AKIA1"}, "CACHE_S3_SECRET_KEY"),
+        ({"CACHE_BACKEND": "s3", "CACHE_S3_BUCKET": "audio", "CACHE_S3_SECRET_KEY": "s"}, "CACHE_S3_ACCESS_KEY"),
+        ({"CACHE_BACKEND": "s3", "CACHE_S3_BUCKET": "audio", "CACHE_S3_ENDPOINT": "minio:9000"}, "CACHE_S3_ENDPOINT"),
+        ({"CACHE_BACKEND": "s3", "CACHE_S3_BUCKET": "audio", "CACHE_S3_FORCE_PATH_STYLE": "often"}, "PATH_STYLE"),
+        ({"CACHE_BACKEND": "s3", "CACHE_S3_BUCKET": "audio", "CACHE_LOCAL_MAX_BYTES": "1000"}, "CACHE_LOCAL_MAX_BYTES"),
+        ({"CACHE_ORPHAN_GRACE_SECONDS": "-5"}, "CACHE_ORPHAN_GRACE_SECONDS"),
+    ],
+)
+def test_invalid_cache_storage_names_the_variable_in_one_line(env, named):
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env(env)
+    assert named in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_the_cache_is_a_local_directory_by_default_and_a_bucket_with_s3():
+    assert Settings.from_env({}).cache.backend == "file" and not Settings.from_env({}).cache.shared
+    cache = Settings.from_env(
+        {
+            "CACHE_BACKEND": "S3",
+            "CACHE_S3_BUCKET": " audio ",
+            "CACHE_S3_PREFIX": "/sayna/cache/",
+            "CACHE_S3_ENDPOINT": "http://127.0.0.1:9000/",
+            "CACHE_S3_ACCESS_KEY": "minio",
+            "CACHE_S3_SECRET_KEY": "minio-secret-key",
+            "CACHE_S3_FORCE_PATH_STYLE": "true",
+            "CACHE_LOCAL_MAX_BYTES": str(64 << 20),
+        }
+    ).cache
+    assert (cache.backend, cache.shared, cache.s3_bucket, cache.s3_prefix) == ("s3", True, "audio", "sayna/cache")
+    assert (cache.s3_endpoint, cache.s3_region, cache.s3_force_path_style) == (
+        "http://127.0.0.1:9000",
+        "us-east-1",
+        True,
+    )
+    assert (cache.local_max_bytes, cache.orphan_grace_seconds) == (64 << 20, 300)
+    assert "minio-secret-key" not in repr(cache)
+    chain = Settings.from_env({"CACHE_BACKEND": "s3", "CACHE_S3_BUCKET": "audio"}).cache
+    assert (chain.s3_access_key, chain.s3_secret_key, chain.s3_prefix) == (None, None, "cache")
+
+
+def test_a_cache_endpoint_with_credentials_is_refused_without_echoing_them():
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env(
+            {"CACHE_BACKEND": "s3", "CACHE_S3_BUCKET": "audio", "CACHE_S3_ENDPOINT": "http://key:hunter2@minio:9000"}
+        )
+    assert "CACHE_S3_ENDPOINT" in str(caught.value) and "hunter2" not in str(caught.value)

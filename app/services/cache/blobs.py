@@ -14,6 +14,11 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 
+class BlobStoreUnavailable(OSError):
+    """The store could not answer (unreachable, refused, a transfer cut short): unlike a missing blob, this
+    says nothing about the blob, so its index row stays. An OSError, as a failed local write is."""
+
+
 @dataclass(frozen=True)
 class BlobStat:
     size: int
@@ -36,8 +41,14 @@ class BlobStore(Protocol):
         ...
 
     def open(self, name: str) -> BinaryIO | None:
-        """The blob for reading (the caller closes it), or None when there is none. A store with a local
-        copy hands out a real file, so a hit can be sent with sendfile."""
+        """The blob for reading (the caller closes it), or None when there is none (the only answer that
+        lets the caller drop the blob's row; a store that cannot tell raises BlobStoreUnavailable). A store
+        with a local copy hands out a real file, so a hit can be sent with sendfile."""
+        ...
+
+    def discard_local_copy(self, name: str) -> bool:
+        """Forget this host's copy of a blob that failed its checksum; True when the store keeps the blob
+        elsewhere too (the next `open` fetches it again), False when the local file was the blob itself."""
         ...
 
     def local_path(self, name: str) -> str | None:
@@ -45,7 +56,9 @@ class BlobStore(Protocol):
         when the store has no local copy of it."""
         ...
 
-    def stat(self, name: str) -> BlobStat | None: ...
+    def stat(self, name: str) -> BlobStat | None:
+        """Size and modification time of the blob in the store, or None when there is none."""
+        ...
 
     def delete(self, name: str) -> None:
         """Remove the blob; no error when it is already gone."""
@@ -57,4 +70,8 @@ class BlobStore(Protocol):
 
     def remove_stale_temp_files(self, older_than_seconds: float) -> int:
         """Temp files left by a crash in the middle of a write; returns how many went."""
+        ...
+
+    def close(self) -> None:
+        """Release the store's connections (none for a directory)."""
         ...

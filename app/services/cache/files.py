@@ -65,6 +65,9 @@ class DirectoryStore:
         except FileNotFoundError:
             return None
 
+    def discard_local_copy(self, name: str) -> bool:
+        return False  # the file is the blob: the caller drops the entry
+
     def stat(self, name: str) -> BlobStat | None:
         try:
             stat = os.stat(self.path(name))
@@ -96,6 +99,9 @@ class DirectoryStore:
         return remove_older_than(
             self.root.glob(f"[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]/.*{TEMP_SUFFIX}"), older_than_seconds
         )
+
+    def close(self) -> None:
+        pass
 
 
 def signature(path: str) -> FileSignature | None:

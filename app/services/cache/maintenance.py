@@ -9,12 +9,12 @@ from collections.abc import Callable
 from app.services.cache.blobs import BlobStore
 from app.services.cache.entry import blob_name
 from app.services.cache.index import CacheIndex
+from app.services.cache.local_copies import LocalCopies
 from app.settings import CacheSettings
 
 log = logging.getLogger("app.cache")
 
 _STALE_FILE_SECONDS = 3600
-_ORPHAN_GRACE_SECONDS = 60  # a blob is written just before its index row: do not race a writer
 
 Drop = Callable[[list[tuple[str, str]]], None]  # (key, audio format) of entries to remove, row first
 
@@ -73,12 +73,20 @@ class CacheMaintenance:
         blobs = dict(self.store.names())
         expired = [(k, f) for k, f, expires in rows if expires is not None and expires <= now]
         expired_keys = {k for k, _ in expired}
-        missing = [(k, f) for k, f, _ in rows if k not in expired_keys and blob_name(k, f) not in blobs]
+        # not listed, and really absent (asked one by one: a listing is not the last word of every store)
+        missing = [
+            (k, f)
+            for k, f, _ in rows
+            if k not in expired_keys and blob_name(k, f) not in blobs and self.store.stat(blob_name(k, f)) is None
+        ]
         self._drop(expired + missing)
         indexed = {blob_name(k, f) for k, f, _ in rows}
         orphans = 0
+        # A blob is written just before its row: one without a row is left alone for the grace period (with
+        # a shared store, its age is by the store's clock: the period also covers the hosts' clock skew).
+        grace = self.settings.orphan_grace_seconds
         for name, modified in blobs.items():
-            if name not in indexed and modified < now - _ORPHAN_GRACE_SECONDS:
+            if name not in indexed and modified < now - grace:
                 self.store.delete(name)
                 orphans += 1
         evicted, freed = self.enforce_cap()
@@ -95,9 +103,21 @@ class CacheMaintenance:
     def stats(self) -> dict:
         self._settle()
         summary = self.index.summary(self.clock())
+        settings = self.settings
+        if settings.shared:
+            store = f"s3://{settings.s3_bucket}/{settings.s3_prefix}/"
+            local = {
+                "bytes": LocalCopies(settings.path, settings.local_max_bytes).size(),
+                "max_bytes": settings.local_max_bytes,
+            }
+        else:
+            store, local = str(settings.path), None
         return {
             "enabled": self.settings.enabled,
+            "backend": settings.backend,
+            "store": store,
             "path": str(self.settings.path),
+            "local_copy": local,  # with a shared store: this host's copies under `path`
             "entries": summary["entries"],
             "bytes": summary["bytes"],
             "hits": summary["hits"],

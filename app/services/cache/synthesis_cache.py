@@ -1,11 +1,13 @@
-"""The synthesis cache: blobs in a store (the local directory under CACHE_PATH), indexed in SQL
-(`cache_entries`). The facade the rest of the app uses; each job lives in its own module:
+"""The synthesis cache: blobs in a store (the local directory under CACHE_PATH, or an S3 bucket shared by
+every host with a bounded local copy under CACHE_PATH), indexed in SQL (`cache_entries`). The facade the rest of the app uses; each job lives in its own module:
 `index` (rows, hit counts, totals), `blobs`/`files` (the store), `flight` (single flight), `memo` (what
 this process verified), `hits` (hit counts gathered in memory), `live` (this process's writers and their
 followers), `pending` (the write side of a miss) and `maintenance` (clear, prune, stats, eviction).
 
 - A hit is served only when the blob's sha256 matches the index; a corrupted or missing blob is dropped
-  and the audio synthesized again.
+  and the audio synthesized again. A local copy of a shared blob that fails the check is fetched again
+  first; a store that cannot answer (S3 down) makes a miss that leaves the row alone. Of the hosts that
+  find a blob gone, one drops its row (the delete names the row's checksum too).
 - Entries expire after CACHE_TTL_SECONDS (0: never); the total size stays under CACHE_MAX_BYTES (0: no
   cap) by evicting the least recently used.
 - Identical concurrent misses make one provider call (`begin`): in this process the others follow the
@@ -36,9 +38,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.db import Database
 from app.errors import UpstreamError
-from app.services.cache.blobs import BlobStore
+from app.services.cache.blobs import BlobStore, BlobStoreUnavailable
 from app.services.cache.entry import AudioLike, AudioMeta, CachedFile, Clip, EntryLabel, Row, blob_name
-from app.services.cache.files import DirectoryStore, FileSignature, file_signature, signature
+from app.services.cache.files import FileSignature, file_signature, signature
 from app.services.cache.flight import KeyLocks, key_locks
 from app.services.cache.hits import HitLog
 from app.services.cache.index import CacheIndex
@@ -46,12 +48,17 @@ from app.services.cache.live import DONE, FAILED, WRITING, Flights, LiveFollower
 from app.services.cache.maintenance import CacheMaintenance
 from app.services.cache.memo import Hot, Memo
 from app.services.cache.pending import CachedHit, PendingEntry
+from app.services.cache.stores import blob_store
 from app.services.metrics.instruments import CACHE_LOOKUPS, SINGLE_FLIGHT_WAIT_SECONDS, SINGLE_FLIGHT_WAITS
 from app.settings import CacheSettings
 
 log = logging.getLogger("app.cache")
 
 _CAP_CHECK_SECONDS = 1.0
+# With a shared store, how long this process trusts what it verified before asking the index again: another
+# host's clear, eviction or replacement of an entry is seen here within this time.
+SHARED_MEMO_SECONDS = 5.0
+_UNAVAILABLE_LOG_SECONDS = 60.0  # during a store outage, one warning a minute per process
 
 
 class SynthesisCache:
@@ -69,11 +76,11 @@ class SynthesisCache:
         self.clock = clock
         self.wait_seconds = wait_seconds  # the synthesis deadline: nobody waits longer for another's write
         self.index = CacheIndex(database)
-        # the seam for other stores (object storage with a local read-through copy): any `BlobStore`
-        self.store: BlobStore = store or DirectoryStore(settings.path)
+        self.store: BlobStore = store or blob_store(settings)
         self.locks = locks or key_locks(database, settings.path / ".locks")
         self.flights = Flights()
-        self.memo = Memo()
+        self.memo = Memo(max_age_seconds=SHARED_MEMO_SECONDS if settings.shared else None)
+        self._unavailable_logged = 0.0
         self.hits = HitLog(self.index, clock)
         self.maintenance = CacheMaintenance(
             settings,
@@ -241,7 +248,11 @@ class SynthesisCache:
     def lookup(self, key: str) -> Clip | None:
         hot = self.memo.get(key)
         if hot is not None:
-            audio = self._serve_hot(hot)
+            try:
+                audio = self._serve_hot(hot)
+            except BlobStoreUnavailable as exc:
+                self._store_unavailable(exc)
+                return None
             if audio is not None:
                 self.hits.touch(key)
                 return audio
@@ -249,10 +260,13 @@ class SynthesisCache:
         row = self._read_row(key)
         if row is None:
             return None
-        audio, problem, found = self._load(row)
+        try:
+            audio, problem, found = self._load(row)
+        except BlobStoreUnavailable as exc:
+            self._store_unavailable(exc)
+            return None
         if audio is None:
-            log.info("cache entry %s dropped: %s", key, problem)
-            self._drop_found(row)
+            self._drop_found(row, problem)
             return None
         self.memo.put(self._hot(row, audio.data, found))
         self.hits.touch(key)
@@ -274,22 +288,36 @@ class SynthesisCache:
         row = self._read_row(key)
         if row is None:
             return None
-        expired = row.expired(self.clock())
-        handle = None if expired else self.store.open(row.blob)
+        if row.expired(self.clock()):
+            self._drop_found(row, "expired")
+            return None
+        try:
+            handle, problem = self._open_verified(row)
+        except BlobStoreUnavailable as exc:
+            self._store_unavailable(exc)
+            return None
         if handle is None:
-            log.info("cache entry %s dropped: %s", key, "expired" if expired else "file missing")
-            self._drop_found(row)
+            self._drop_found(row, problem)
             return None
-        # the checksum of exactly the bytes this descriptor will serve, read in chunks (long audio)
-        if _sha256(handle) != row.checksum:
-            handle.close()
-            log.info("cache entry %s dropped: checksum mismatch (corrupted file)", key)
-            self._drop_found(row)
-            return None
-        handle.seek(0)
         hot = Hot(row, None, _signature_of(handle), self.store.local_path(row.blob) or "")
         self.memo.put(hot)
         return self._opened_hit(handle, hot)
+
+    def _open_verified(self, row: Row) -> tuple[BinaryIO | None, str]:
+        """The blob, open at its start and checked against the row (the checksum of exactly the bytes this
+        descriptor will serve, read in chunks: long audio), or why not. A local copy that fails the check
+        is fetched again once."""
+        for retry in (False, True):
+            handle = self.store.open(row.blob)
+            if handle is None:
+                return None, "file missing"
+            if _sha256(handle) == row.checksum:
+                handle.seek(0)
+                return handle, ""
+            handle.close()
+            if retry or not self.store.discard_local_copy(row.blob):
+                break
+        return None, "checksum mismatch (corrupted file)"
 
     def _opened_hit(self, handle: BinaryIO, hot: Hot) -> tuple[BinaryIO, CachedFile]:
         self.hits.touch(hot.row.key)
@@ -311,16 +339,21 @@ class SynthesisCache:
         return Hot(row, data, found, self.store.local_path(row.blob) or "")
 
     def _load(self, row: Row) -> tuple[Clip | None, str, FileSignature | None]:
+        """The entry's audio and the signature of its file, or why not (raises BlobStoreUnavailable). A
+        local copy that fails the check is fetched again once."""
         if row.expired(self.clock()):
             return None, "expired", None
-        handle = self.store.open(row.blob)
-        if handle is None:
-            return None, "file missing", None
-        with handle:
-            data, found = handle.read(), _signature_of(handle)  # of exactly the file these bytes came from
-        if hashlib.sha256(data).hexdigest() != row.checksum:
-            return None, "checksum mismatch (corrupted file)", None
-        return Clip(data, row.audio_format, row.sample_rate, row.duration_ms), "", found
+        for retry in (False, True):
+            handle = self.store.open(row.blob)
+            if handle is None:
+                return None, "file missing", None
+            with handle:
+                data, found = handle.read(), _signature_of(handle)  # of exactly the file these bytes came from
+            if hashlib.sha256(data).hexdigest() == row.checksum:
+                return Clip(data, row.audio_format, row.sample_rate, row.duration_ms), "", found
+            if retry or not self.store.discard_local_copy(row.blob):
+                break
+        return None, "checksum mismatch (corrupted file)", None
 
     def _read_row(self, key: str) -> Row | None:
         try:
@@ -328,14 +361,6 @@ class SynthesisCache:
         except SQLAlchemyError:
             log.warning("cache index unreadable; serving without cache", exc_info=True)
             return None
-
-    def _drop_found(self, row: Row) -> None:
-        """Drop an entry this request found broken (blob gone, damaged, or expired), once: only while its
-        row is still the one read (another host may have dropped it, or stored it again, meanwhile), and
-        its blob only if this request removed the row."""
-        self.memo.pop(row.key)
-        if self.index.delete_row(row):
-            self.store.delete(row.blob)
 
     def _drop(self, entries: list[tuple[str, str]]) -> None:
         """Remove index rows, then blobs (a reader that still finds a blob checks it against the index)."""
@@ -345,6 +370,26 @@ class SynthesisCache:
         self.index.delete([key for key, _ in entries])
         for key, audio_format in entries:
             self.store.delete(blob_name(key, audio_format))
+
+    def _drop_found(self, row: Row, problem: str = "broken") -> None:
+        """Drop an entry this request found broken (blob gone, damaged, or expired), once: only while its
+        row is still the one read (another host may have dropped it, or stored it again, meanwhile), and
+        its blob only if this request removed the row. Best effort: the request goes on as a miss."""
+        self.memo.pop(row.key)
+        try:
+            if not self.index.delete_row(row):
+                return
+            log.info("cache entry %s dropped: %s", row.key, problem)
+            self.store.delete(row.blob)
+        except (OSError, SQLAlchemyError):  # a blob left behind is an orphan for `prune`
+            log.warning("could not drop cache entry %s", row.key, exc_info=True)
+
+    def _store_unavailable(self, exc: BlobStoreUnavailable) -> None:
+        """The store could not answer: the request goes on as a miss and the row stays."""
+        now = time.monotonic()
+        if now - self._unavailable_logged >= _UNAVAILABLE_LOG_SECONDS or not self._unavailable_logged:
+            self._unavailable_logged = now
+            log.warning("cache blob store unavailable, serving without cache: %s", exc)
 
     def flush(self) -> None:
         """Write the gathered hit counts and last-use times to the index."""
@@ -389,6 +434,7 @@ class SynthesisCache:
             writer.shutdown(wait=True)
         self.flush()
         self.locks.close()
+        self.store.close()
 
 
 def _waited_too_long(seconds: float) -> UpstreamError:

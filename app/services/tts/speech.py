@@ -177,7 +177,7 @@ class SpeechService:
 def _speakable(text: str | None) -> bool:
     """Whether `text` has anything to say: not only whitespace and control or format characters (which no
     voice speaks: espeak answers them with no audio at all, which would be a provider error)."""
-    return bool(text) and any(not char.isspace() and unicodedata.category(char)[0] != "C" for char in text)
+    return any(not char.isspace() and unicodedata.category(char)[0] != "C" for char in text or "")
 
 
 def _first_chunk(chunks: Iterator[bytes]) -> bytes:

@@ -29,6 +29,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from app.services.cache.blobs import BlobStat, BlobStoreUnavailable
 from app.services.cache.local_copies import LocalCopies
+from app.services.s3_client import s3_client
 from app.settings import CacheSettings
 
 log = logging.getLogger("app.cache")
@@ -64,7 +65,15 @@ class S3Store:
         if self._client is None or self._client_pid != os.getpid():
             with self._lock:
                 if self._client is None or self._client_pid != os.getpid():
-                    self._client, self._client_pid = _build_client(self.settings), os.getpid()
+                    self._client, self._client_pid = (
+                        s3_client(
+                            self.settings,
+                            connect_timeout=CONNECT_TIMEOUT_SECONDS,
+                            read_timeout=READ_TIMEOUT_SECONDS,
+                            max_attempts=MAX_ATTEMPTS,
+                        ),
+                        os.getpid(),
+                    )
         return self._client
 
     def key(self, name: str) -> str:
@@ -210,34 +219,6 @@ class S3Store:
             client, self._client = self._client, None
         if client is not None and self._client_pid == os.getpid():
             client.close()
-
-
-def _build_client(settings: CacheSettings) -> Any:
-    import boto3
-    from botocore.config import Config
-
-    # S3-compatible stores (MinIO, Ceph...) address buckets by path; AWS itself prefers virtual hosts.
-    addressing = "path" if settings.s3_force_path_style or settings.s3_endpoint else "auto"
-    config = Config(
-        s3={"addressing_style": addressing},
-        signature_version="s3v4",
-        connect_timeout=CONNECT_TIMEOUT_SECONDS,
-        read_timeout=READ_TIMEOUT_SECONDS,
-        retries={"max_attempts": MAX_ATTEMPTS, "mode": "standard"},
-        # the cache checks every blob's sha256 against its row: botocore's own CRCs would be CPU spent twice,
-        # and some S3-compatible stores answer checksum headers they cannot honour
-        request_checksum_calculation="when_required",
-        response_checksum_validation="when_required",
-        max_pool_connections=32,
-    )
-    return boto3.session.Session().client(
-        "s3",
-        endpoint_url=settings.s3_endpoint,
-        region_name=settings.s3_region,
-        aws_access_key_id=settings.s3_access_key,
-        aws_secret_access_key=settings.s3_secret_key,
-        config=config,
-    )
 
 
 def _md5_of(handle: BinaryIO) -> bytes:

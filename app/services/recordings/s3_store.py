@@ -17,6 +17,7 @@ from app.services.recordings.store import (
     object_key,
     owner_from_metadata,
 )
+from app.services.s3_client import s3_client
 from app.settings import RecordingSettings
 
 log = logging.getLogger("app.recordings.s3")
@@ -42,36 +43,13 @@ class S3RecordingStore(RecordingStore):
         if self._client is None:
             with self._lock:
                 if self._client is None:
-                    self._client = self._build_client()
+                    self._client = s3_client(
+                        self._settings,
+                        connect_timeout=CONNECT_TIMEOUT_SECONDS,
+                        read_timeout=READ_TIMEOUT_SECONDS,
+                        max_attempts=MAX_ATTEMPTS,
+                    )
         return self._client
-
-    def _build_client(self):
-        import boto3
-        from botocore.config import Config
-
-        settings = self._settings
-        # S3-compatible stores (MinIO, Ceph, R2...) address buckets by path; AWS itself prefers virtual hosts.
-        addressing = "path" if settings.s3_force_path_style or settings.s3_endpoint else "auto"
-        config = Config(
-            s3={"addressing_style": addressing},
-            signature_version="s3v4",
-            connect_timeout=CONNECT_TIMEOUT_SECONDS,
-            read_timeout=READ_TIMEOUT_SECONDS,
-            retries={"max_attempts": MAX_ATTEMPTS, "mode": "standard"},
-            # botocore >= 1.36 validates CRC checksums of whole-object reads by default: CPU spent on
-            # every download, and some non-AWS stores answer checksum headers they cannot honour.
-            request_checksum_calculation="when_required",
-            response_checksum_validation="when_required",
-            max_pool_connections=32,
-        )
-        return boto3.session.Session().client(
-            "s3",
-            endpoint_url=settings.s3_endpoint,
-            region_name=settings.s3_region,
-            aws_access_key_id=settings.s3_access_key,
-            aws_secret_access_key=settings.s3_secret_key,
-            config=config,
-        )
 
     def _key(self, stream_id: str) -> str:
         return object_key(self._settings.prefix, stream_id)

@@ -248,7 +248,9 @@ def test_prune_removes_orphan_blobs_only_after_the_grace_period(make_host, s3_se
     for other in foreign:
         s3_server.client.put_object(Bucket=bucket, Key=other, Body=b"x")
     assert cache.prune()["orphan_files"] == 0
-    clock.now += 301
+    # past the grace period after the orphan's write, by the store's clock (not ours: a slow machine may take
+    # seconds between the two)
+    clock.now = s3_server.client.head_object(Bucket=bucket, Key=orphan)["LastModified"].timestamp() + 301
     report = cache.prune()
     assert (report["orphan_files"], report["missing_files"], report["expired"]) == (1, 0, 0)
     assert s3_server.keys(bucket) == sorted([*foreign, f"cache/{key}.pcm"])

@@ -3,10 +3,11 @@ a missing browser fails the run; elsewhere these tests are skipped with the reas
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+
+from tests.required import missing
 
 CHROMIUM = Path("/usr/bin/chromium")
 # As the machine's own probe starts it: no background traffic on a closed network; audio may start
@@ -29,10 +30,7 @@ def browser():
     """One Chromium per module: Playwright's sync API keeps an event loop running in this thread until it
     stops, which would break later tests that call asyncio.run()."""
     if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing: run .ci/system-packages"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        missing(f"{CHROMIUM} is missing: run .ci/system-packages")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.required import missing
 from tests.serving import ROOT, Served, free_port, gunicorn
 
 SLOW_CLIENTS = 64
@@ -28,10 +29,7 @@ def _nginx_binary() -> str:
     found = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None)
     if found:
         return found
-    message = "nginx is not installed (.ci/system-packages installs Debian's nginx)"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message)
-    pytest.skip(message)
+    missing("nginx is not installed (.ci/system-packages installs Debian's nginx)")
 
 
 def _site(upstream_port: int, listen_port: int, cache_path: Path) -> str:
